@@ -1,0 +1,44 @@
+# Everything from a fresh machine with only python3: `make test`, `make reproduce`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.notebooks run
+PYTEST_WORKERS ?= 2
+
+.PHONY: install test test-slow quick reproduce paper sync check-notebooks bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
+
+test-slow: $(INSTALLED)
+	$(BIN)/python -m pytest -m slow --durations=15
+
+quick: $(INSTALLED)
+	$(RUN_NOTEBOOKS) --scale quick --data-dir build/quick-data --figures-dir build/quick-figures
+
+reproduce: $(INSTALLED)
+	$(RUN_NOTEBOOKS) --scale cpu
+
+paper: $(INSTALLED)
+	$(RUN_NOTEBOOKS) --scale paper --figures-dir figures/paper
+
+sync: $(INSTALLED)
+	$(BIN)/python -m l2o4rl.notebooks sync
+
+check-notebooks: $(INSTALLED)
+	$(BIN)/python -m l2o4rl.notebooks check
+
+bench: $(INSTALLED)
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""RL agents. Each takes any optax transformation; none imports a learned optimizer."""

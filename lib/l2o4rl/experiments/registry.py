@@ -1,0 +1,75 @@
+"""The registry of named experiments: a config per scale, the notebook, its figures."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCALES, Config, ConfigError, check_choice, check_scale
+from ..store import Result, ResultStore, cached
+
+Tables = Mapping[str, pd.DataFrame]
+Arrays = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """``compute(config, seed) -> (tables, arrays)`` at the config of each scale."""
+
+    name: str
+    notebook: str
+    figures: tuple[str, ...]
+    configs: Mapping[str, Config]
+    compute: Callable[[Any, int], tuple[Tables, Arrays]]
+
+    def __post_init__(self) -> None:
+        missing = [s for s in SCALES if s not in self.configs]
+        if missing:
+            raise ConfigError(f"experiment {self.name!r} has no config for scale(s) {missing}; every scale in {SCALES} needs one")
+
+    def config(self, scale: str, **overrides: Any) -> Config:
+        base = self.configs[check_scale(scale)]
+        return base.replace(**overrides) if overrides else base
+
+    def load_or_run(
+        self, scale: str, seed: int, data_dir: str | os.PathLike, recompute: bool = False, **overrides: Any
+    ) -> Result:
+        """The stored result for this scale, seed and config, computed and saved when missing."""
+        cfg = self.config(scale, **overrides)
+        store = ResultStore(data_dir, scale)
+        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed), recompute=recompute)
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    if experiment.name in EXPERIMENTS:
+        raise ValueError(f"experiment {experiment.name!r} is registered twice")
+    EXPERIMENTS[experiment.name] = experiment
+    return experiment
+
+
+def get(name: str) -> Experiment:
+    check_choice("experiment", name, EXPERIMENTS)
+    return EXPERIMENTS[name]
+
+
+def figures_of_notebook(notebook: str) -> tuple[str, ...]:
+    """Every figure the experiments of ``notebook`` promise to write."""
+    return tuple(f for e in EXPERIMENTS.values() if e.notebook == notebook for f in e.figures)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()``'s value (blocked until ready) and the seconds it took."""
+    import jax
+
+    start = time.perf_counter()
+    value = jax.block_until_ready(fn())
+    return value, time.perf_counter() - start

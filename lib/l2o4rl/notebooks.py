@@ -1,0 +1,198 @@
+"""Run the project's notebooks headless, and keep their ``.py``/``.ipynb`` pairs in sync.
+
+Notebooks live in ``notebooks/NN_name.py`` (jupytext percent format) with a paired
+``NN_name.ipynb`` committed without outputs. Running one converts the ``.py`` with the
+jupytext API, executes it with papermill (injecting ``scale``, ``seed``, ``recompute``,
+``data_dir`` and ``figures_dir`` into the cell tagged ``parameters``) and writes the
+executed copy to ``build/<scale>/``.
+
+    python -m l2o4rl.notebooks list
+    python -m l2o4rl.notebooks run --scale quick [NAME ...]
+    python -m l2o4rl.notebooks sync      # rewrite every .ipynb from its .py
+    python -m l2o4rl.notebooks check     # fail when a pair has drifted
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .config import SCALES, check_choice, check_scale
+from .runtime import project_root
+
+NOTEBOOK_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.py$")
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+def notebooks_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "notebooks"
+
+
+def discover(directory: Path | None = None) -> dict[str, Path]:
+    """``{name: path}`` of every ``NN_name.py`` notebook, in order."""
+    directory = directory or notebooks_dir()
+    return {p.stem: p for p in sorted(directory.glob("*.py")) if NOTEBOOK_PATTERN.match(p.name)}
+
+
+def select(names: Iterable[str], available: dict[str, Path]) -> list[str]:
+    """Resolve full names or their ``NN`` prefixes; every name when none are given."""
+    names = list(names)
+    if not names:
+        return list(available)
+    chosen = []
+    for name in names:
+        matches = [n for n in available if n == name or n.split("_", 1)[0] == name]
+        if len(matches) != 1:
+            check_choice("notebook", name, available)  # raises, listing the valid names
+        chosen.append(matches[0])
+    return chosen
+
+
+def _cells(notebook) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in notebook.cells]
+
+
+def drift(py_path: Path) -> str | None:
+    """Why the ``.ipynb`` beside ``py_path`` is out of sync with it, or None when in sync."""
+    import jupytext
+
+    ipynb_path = py_path.with_suffix(".ipynb")
+    if not ipynb_path.exists():
+        return f"{ipynb_path.name} is missing"
+    paired = jupytext.read(ipynb_path)
+    if any(c.get("outputs") or c.get("execution_count") for c in paired.cells if c.cell_type == "code"):
+        return f"{ipynb_path.name} holds outputs; commit it without them"
+    if _cells(jupytext.read(py_path)) != _cells(paired):
+        return f"{ipynb_path.name} and {py_path.name} differ"
+    return None
+
+
+def sync(py_path: Path) -> Path:
+    """Rewrite the paired ``.ipynb`` from the ``.py``, without outputs."""
+    import jupytext
+
+    ipynb_path = py_path.with_suffix(".ipynb")
+    jupytext.write(jupytext.read(py_path), ipynb_path, fmt="ipynb")
+    return ipynb_path
+
+
+def run_notebook(
+    py_path: Path,
+    *,
+    scale: str,
+    seed: int = 0,
+    recompute: bool = False,
+    data_dir: Path | None = None,
+    figures_dir: Path | None = None,
+    build_dir: Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """Execute one notebook; returns the executed copy's path. Raises NotebookError on failure."""
+    import jupytext
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_scale(scale)
+    root = project_root()
+    data_dir = Path(data_dir or root / "data").resolve()
+    figures_dir = Path(figures_dir or root / "figures").resolve()
+    build_dir = Path(build_dir or root / "build").resolve() / scale
+    build_dir.mkdir(parents=True, exist_ok=True)
+    output = build_dir / f"{py_path.stem}.ipynb"
+    notebook = jupytext.read(py_path)
+    if not any("parameters" in c.metadata.get("tags", ()) for c in notebook.cells):
+        raise NotebookError(f"notebook {py_path.stem} has no cell tagged 'parameters' to inject scale, seed, ... into")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = {
+        "scale": scale,
+        "seed": int(seed),
+        "recompute": bool(recompute),
+        "data_dir": str(data_dir),
+        "figures_dir": str(figures_dir),
+    }
+    try:
+        papermill.execute_notebook(
+            notebook,
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(py_path.parent),
+            progress_bar=progress,
+        )
+    except PapermillExecutionError as err:
+        # papermill inserts one cell after the parameters cell; number cells as in the .py source
+        injected = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", ())) + 1
+        cell_number = err.cell_index + (0 if err.cell_index < injected else -1) + 1
+        first_line = err.source.strip().splitlines()[0] if err.source.strip() else ""
+        raise NotebookError(
+            f"notebook {py_path.stem} failed in cell {cell_number} ({first_line!r}): {err.ename}: {err.evalue}\n"
+            f"  executed copy with the traceback: {output}"
+        ) from err
+    return output
+
+
+def run_all(names: Sequence[str], *, scale: str, **kwargs) -> list[Path]:
+    from tqdm.auto import tqdm
+
+    available = discover()
+    chosen = select(names, available)
+    outputs = []
+    bar = tqdm(chosen, desc=f"notebooks ({scale})", unit="nb", disable=not kwargs.get("progress", True))
+    for name in bar:
+        bar.set_postfix_str(name)
+        outputs.append(run_notebook(available[name], scale=scale, **kwargs))
+    return outputs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m l2o4rl.notebooks", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the notebooks")
+    run = commands.add_parser("run", help="execute notebooks headless with papermill")
+    run.add_argument("names", nargs="*", help="notebook names or NN prefixes (default: all)")
+    run.add_argument("--scale", default="cpu", choices=SCALES)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--recompute", action="store_true", help="ignore stored results and recompute them")
+    run.add_argument("--data-dir", type=Path)
+    run.add_argument("--figures-dir", type=Path)
+    run.add_argument("--build-dir", type=Path)
+    run.add_argument("--no-progress", action="store_true")
+    commands.add_parser("sync", help="rewrite every .ipynb from its paired .py")
+    commands.add_parser("check", help="exit 1 when a .py/.ipynb pair has drifted")
+    args = parser.parse_args(argv)
+
+    available = discover()
+    if args.command == "list":
+        print("\n".join(available))
+        return 0
+    if args.command == "sync":
+        for path in available.values():
+            print(f"wrote {sync(path).relative_to(project_root())}")
+        return 0
+    if args.command == "check":
+        problems = [p for p in map(drift, available.values()) if p]
+        print("\n".join(problems) if problems else f"{len(available)} notebook pairs in sync")
+        return 1 if problems else 0
+    try:
+        outputs = run_all(
+            args.names, scale=args.scale, seed=args.seed, recompute=args.recompute, data_dir=args.data_dir,
+            figures_dir=args.figures_dir, build_dir=args.build_dir, progress=not args.no_progress,
+        )  # fmt: skip
+    except NotebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:  # a bad notebook name or scale
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print("\n".join(f"ran {p}" for p in outputs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

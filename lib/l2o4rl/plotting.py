@@ -1,0 +1,26 @@
+"""One plotting style for every figure, and a saver writing PNG and PDF."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+PAPER_WIDTH_IN = 6.75  # a two-column paper's text width
+
+
+def set_style() -> None:
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.15)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "pdf.fonttype": 42})
+
+
+def save_figure(fig: plt.Figure, figures_dir: str | os.PathLike, name: str) -> list[Path]:
+    """Write ``<figures_dir>/<name>.png`` and ``.pdf``; returns both paths."""
+    figures_dir = Path(figures_dir)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    paths = [figures_dir / f"{name}.png", figures_dir / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=200)
+    fig.savefig(paths[1])
+    return paths

@@ -1,0 +1,104 @@
+"""Process-wide JAX setup and provenance of a run.
+
+Importing :mod:`l2o4rl` calls :func:`configure_jax` once: a persistent compilation
+cache (so repeated runs and CI skip recompiling) and, on CPU, one XLA host device per
+core so that work sharded over devices uses every core.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TRACKED_PACKAGES = (
+    "jax", "jaxlib", "flax", "optax", "evosax", "gymnax", "brax",
+    "numpy", "pandas", "matplotlib", "seaborn", "papermill", "jupytext",
+)  # fmt: skip
+
+
+def project_root() -> Path:
+    """The checkout holding ``notebooks/``: ``$L2O4RL_ROOT``, else the source tree, else the cwd."""
+    if "L2O4RL_ROOT" in os.environ:
+        return Path(os.environ["L2O4RL_ROOT"]).resolve()
+    source_root = PACKAGE_DIR.parents[1]  # lib/l2o4rl -> repo root (editable install)
+    if (source_root / "notebooks").is_dir():
+        return source_root
+    return Path.cwd().resolve()
+
+
+def _set_host_device_count() -> None:
+    # Must happen before jax initialises its backends, hence before `import jax` anywhere.
+    if "jax" in sys.modules:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cores}".strip()
+
+
+def configure_jax() -> None:
+    """Enable the persistent compilation cache in ``$L2O4RL_CACHE_DIR`` (default ``.cache/jax``)."""
+    _set_host_device_count()
+    import jax
+
+    cache_dir = os.environ.get("L2O4RL_CACHE_DIR", str(project_root() / ".cache" / "jax"))
+    jax.config.update("jax_compilation_cache_dir", cache_dir)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def device_description() -> dict[str, Any]:
+    import jax
+
+    devices = jax.devices()
+    return {
+        "backend": jax.default_backend(),
+        "device_kind": devices[0].device_kind,
+        "device_count": len(devices),
+        "host": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+
+
+def git_commit(root: Path | None = None) -> str:
+    """HEAD's hash, with ``+dirty`` when the tree has uncommitted changes; 'unknown' outside git."""
+    root = root or project_root()
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def provenance(**fields: Any) -> dict[str, Any]:
+    """Everything needed to tell where a result came from, plus the caller's fields."""
+    return {
+        **fields,
+        "versions": package_versions(),
+        "device": device_description(),
+        "git_commit": git_commit(),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

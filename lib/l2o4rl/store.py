@@ -1,0 +1,160 @@
+"""Results store: expensive results saved under ``data/<scale>/<experiment>/<key>/``.
+
+A result is a set of tidy tables (CSV), arrays (one ``.npz``) and a JSON provenance
+record. The key is a hash of the config and seed, so a changed config never picks up a
+stale result. The provenance lists every file with its SHA-256; loading verifies them,
+so a truncated or edited file raises :class:`CorruptResultError` instead of drawing a
+wrong figure. A result directory is written whole under a temporary name and renamed
+into place, so readers never see half a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Config, check_scale
+from .runtime import provenance
+
+PROVENANCE_FILE = "provenance.json"
+ARRAYS_FILE = "arrays.npz"
+
+
+class CorruptResultError(RuntimeError):
+    """A stored result is incomplete or does not match its recorded checksums."""
+
+
+@dataclass
+class Result:
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def result_key(config: Config, seed: int) -> str:
+    return hashlib.sha256(f"{config.key()}:{int(seed)}".encode()).hexdigest()[:16]
+
+
+class ResultStore:
+    """Reads and writes results below ``root`` (normally the project's ``data/``)."""
+
+    def __init__(self, root: str | os.PathLike, scale: str):
+        self.root = Path(root)
+        self.scale = check_scale(scale)
+
+    def path(self, experiment: str, config: Config, seed: int) -> Path:
+        return self.root / self.scale / experiment / result_key(config, seed)
+
+    def save(
+        self,
+        experiment: str,
+        config: Config,
+        seed: int,
+        tables: Mapping[str, pd.DataFrame],
+        arrays: Mapping[str, np.ndarray] | None = None,
+        wall_time_s: float | None = None,
+        **extra: Any,
+    ) -> Result:
+        final = self.path(experiment, config, seed)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        try:
+            files: dict[str, str] = {}
+            for name, table in tables.items():
+                table.to_csv(staging / f"{name}.csv", index=False)
+                files[f"{name}.csv"] = _sha256(staging / f"{name}.csv")
+            arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
+            if arrays:
+                buffer = io.BytesIO()
+                np.savez(buffer, **arrays)
+                (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
+                files[ARRAYS_FILE] = _sha256(staging / ARRAYS_FILE)
+            record = provenance(
+                experiment=experiment,
+                scale=self.scale,
+                seed=int(seed),
+                key=final.name,
+                config_class=type(config).__name__,
+                config=config.to_dict(),
+                wall_time_s=wall_time_s,
+                tables={name: list(t.columns) for name, t in tables.items()},
+                files=files,
+                **extra,
+            )
+            (staging / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+            if final.exists():  # recompute: move the old result aside, then swap in the new one
+                trash = final.with_name(f".{final.name}.old-{os.getpid()}")
+                os.replace(final, trash)
+                os.replace(staging, final)
+                shutil.rmtree(trash)
+            else:
+                os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self._read(final)
+
+    def load(self, experiment: str, config: Config, seed: int) -> Result | None:
+        """The stored result for this config and seed, or None when there is none."""
+        path = self.path(experiment, config, seed)
+        return self._read(path) if path.exists() else None
+
+    def _read(self, path: Path) -> Result:
+        hint = "delete it or rerun with recompute=True"
+        try:
+            record = json.loads((path / PROVENANCE_FILE).read_text())
+            files = record["files"]
+        except (OSError, ValueError, KeyError) as err:
+            raise CorruptResultError(f"{path}: missing or unreadable {PROVENANCE_FILE} ({err}); {hint}") from err
+        for name, digest in files.items():
+            file = path / name
+            if not file.exists():
+                raise CorruptResultError(f"{file} is missing; {hint}")
+            if _sha256(file) != digest:
+                raise CorruptResultError(f"{file} does not match its recorded checksum (truncated or edited); {hint}")
+        tables = {
+            name.removesuffix(".csv"): pd.read_csv(path / name) for name in files if name.endswith(".csv")
+        }
+        arrays = {}
+        if ARRAYS_FILE in files:
+            with np.load(path / ARRAYS_FILE) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        return Result(tables=tables, arrays=arrays, provenance=record, path=path)
+
+
+def cached(
+    store: ResultStore,
+    experiment: str,
+    config: Config,
+    seed: int,
+    compute: Callable[[], tuple[Mapping[str, pd.DataFrame], Mapping[str, np.ndarray]]],
+    recompute: bool = False,
+) -> Result:
+    """The stored result when its key matches, else ``compute()`` (timed) saved and returned.
+
+    ``compute`` returns ``(tables, arrays)``.
+    """
+    if not recompute:
+        stored = store.load(experiment, config, seed)
+        if stored is not None:
+            return stored
+    start = time.perf_counter()
+    tables, arrays = compute()
+    return store.save(experiment, config, seed, tables, arrays, wall_time_s=time.perf_counter() - start)

@@ -1,0 +1,14 @@
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ANCHORS = REPO.parent / "shared" / "anchors"
+
+
+@pytest.fixture
+def anchors_dir() -> Path:
+    """The authors' published data, beside the checkout; tests skip when it is absent."""
+    if not ANCHORS.is_dir():
+        pytest.skip(f"authors' anchors not found at {ANCHORS}")
+    return ANCHORS

@@ -1,0 +1,37 @@
+"""Every notebook: its .py/.ipynb pair is in sync, and it runs at quick scale writing what it promises."""
+
+import json
+
+import matplotlib.image
+import pytest
+
+from l2o4rl.experiments import figures_of_notebook
+from l2o4rl.notebooks import discover, drift, run_notebook
+
+NOTEBOOKS = discover()
+
+
+def test_there_are_notebooks():
+    assert "00_overview" in NOTEBOOKS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_pair_in_sync(name):
+    assert drift(NOTEBOOKS[name]) is None, "run `make sync` and commit the .ipynb"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_runs_at_quick_scale(name, tmp_path):
+    promised = figures_of_notebook(name)
+    assert promised, f"{name} promises no figure in the experiment registry"
+    data, figures = tmp_path / "data", tmp_path / "figures"
+    run_notebook(NOTEBOOKS[name], scale="quick", data_dir=data, figures_dir=figures, build_dir=tmp_path / "build",
+                 progress=False)  # fmt: skip
+    written = sorted(p.name for p in figures.iterdir())
+    assert written == sorted(f"{f}.{ext}" for f in promised for ext in ("pdf", "png"))
+    for figure in promised:
+        image = matplotlib.image.imread(figures / f"{figure}.png")
+        assert image.shape[0] > 100 and image.shape[1] > 100 and image.std() > 0, f"{figure}.png is blank"
+        assert (figures / f"{figure}.pdf").stat().st_size > 1000
+    records = [json.loads(p.read_text()) for p in data.glob("quick/*/*/provenance.json")]
+    assert records and all(r["scale"] == "quick" for r in records)

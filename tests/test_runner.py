@@ -1,0 +1,123 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from l2o4rl.config import ConfigError
+from l2o4rl.notebooks import NotebookError, discover, drift, run_notebook, select, sync
+
+HEADER = """# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+"""
+
+ECHO_PARAMETERS = HEADER + """
+# %% tags=["parameters"]
+scale = "cpu"
+seed = 0
+recompute = False
+data_dir = "../data"
+figures_dir = "../figures"
+
+# %%
+import json, pathlib
+pathlib.Path(data_dir, "parameters.json").write_text(
+    json.dumps(dict(scale=scale, seed=seed, recompute=recompute, data_dir=data_dir, figures_dir=figures_dir)))
+"""
+
+FAILING = HEADER + """
+# %% tags=["parameters"]
+scale = "cpu"
+
+# %%
+x = 1
+
+# %%
+assert x == 2, "the claim does not hold"
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A throwaway project root holding its own notebooks/."""
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.setenv("L2O4RL_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_parameters_are_injected(project):
+    notebook = project / "notebooks" / "01_echo.py"
+    notebook.write_text(ECHO_PARAMETERS)
+    data = project / "d"
+    data.mkdir()
+    out = run_notebook(notebook, scale="quick", seed=3, recompute=True, data_dir=data, figures_dir=project / "f",
+                       progress=False)  # fmt: skip
+    params = json.loads((data / "parameters.json").read_text())
+    assert params == {"scale": "quick", "seed": 3, "recompute": True, "data_dir": str(data.resolve()),
+                      "figures_dir": str((project / "f").resolve())}  # fmt: skip
+    assert out == project / "build" / "quick" / "01_echo.ipynb" and out.exists()
+
+
+def test_failing_notebook_names_notebook_and_cell(project):
+    notebook = project / "notebooks" / "02_fails.py"
+    notebook.write_text(FAILING)
+    with pytest.raises(NotebookError, match=r"notebook 02_fails failed in cell 3 \('assert x == 2, .*AssertionError: the claim does not hold"):
+        run_notebook(notebook, scale="quick", progress=False)
+
+
+def test_cli_exits_nonzero_naming_the_failing_notebook(project):
+    (project / "notebooks" / "02_fails.py").write_text(FAILING)
+    env = {**os.environ, "L2O4RL_ROOT": str(project)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "l2o4rl.notebooks", "run", "--scale", "quick", "--no-progress"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "notebook 02_fails failed in cell 3" in proc.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "l2o4rl.notebooks", "run", "07"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "unknown notebook '07'; valid choices: '02_fails'" in bad.stderr
+
+
+def test_notebook_without_parameters_cell_is_refused(project):
+    notebook = project / "notebooks" / "03_plain.py"
+    notebook.write_text(HEADER + "\n# %%\nx = 1\n")
+    with pytest.raises(NotebookError, match="03_plain has no cell tagged 'parameters'"):
+        run_notebook(notebook, scale="quick", progress=False)
+
+
+def test_select_by_name_or_prefix(project):
+    for name in ("00_a", "01_b"):
+        (project / "notebooks" / f"{name}.py").write_text(HEADER)
+    (project / "notebooks" / "helper.py").write_text("")  # not a notebook: no NN_ prefix
+    available = discover(project / "notebooks")
+    assert list(available) == ["00_a", "01_b"]
+    assert select([], available) == ["00_a", "01_b"]
+    assert select(["01", "00_a"], available) == ["01_b", "00_a"]
+    with pytest.raises(ConfigError, match="unknown notebook 'b'"):
+        select(["b"], available)
+
+
+def test_drift_detection(project):
+    notebook = project / "notebooks" / "01_echo.py"
+    notebook.write_text(ECHO_PARAMETERS)
+    assert drift(notebook) == "01_echo.ipynb is missing"
+    sync(notebook)
+    assert drift(notebook) is None
+    notebook.write_text(ECHO_PARAMETERS + "\n# %%\nprint('new cell')\n")
+    assert drift(notebook) == "01_echo.ipynb and 01_echo.py differ"
+    sync(notebook)
+    ipynb = json.loads(notebook.with_suffix(".ipynb").read_text())
+    ipynb["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "new cell\n"}]
+    notebook.with_suffix(".ipynb").write_text(json.dumps(ipynb))
+    assert drift(notebook) == "01_echo.ipynb holds outputs; commit it without them"

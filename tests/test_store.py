@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from l2o4rl.config import Config, ConfigError, config, setting
+from l2o4rl.store import CorruptResultError, ResultStore, cached
+
+
+@config
+class RunConfig(Config):
+    steps: int = setting(3, ge=1)
+
+
+def make_result(steps: int = 3):
+    table = pd.DataFrame({"step": np.arange(steps), "return": np.linspace(0.1, 1.0 / 3.0, steps)})
+    return {"curve": table}, {"params": np.arange(6, dtype=np.float32).reshape(2, 3)}
+
+
+def test_round_trip_exact(tmp_path):
+    store = ResultStore(tmp_path, "quick")
+    tables, arrays = make_result()
+    saved = store.save("exp", RunConfig(), 0, tables, arrays, wall_time_s=1.5)
+    loaded = store.load("exp", RunConfig(), 0)
+    pd.testing.assert_frame_equal(loaded.tables["curve"], tables["curve"])  # floats round-trip exactly
+    np.testing.assert_array_equal(loaded.arrays["params"], arrays["params"])
+    assert loaded.arrays["params"].dtype == np.float32
+    prov = loaded.provenance
+    assert prov["config"] == {"steps": 3} and prov["seed"] == 0 and prov["scale"] == "quick"
+    assert prov["wall_time_s"] == 1.5 and "jax" in prov["versions"] and prov["device"]["backend"] == "cpu"
+    assert saved.path == loaded.path and saved.path.parent == tmp_path / "quick" / "exp"
+
+
+def test_key_changes_with_config_and_seed(tmp_path):
+    store = ResultStore(tmp_path, "cpu")
+    store.save("exp", RunConfig(), 0, *make_result())
+    assert store.load("exp", RunConfig(steps=4), 0) is None
+    assert store.load("exp", RunConfig(), 1) is None
+    assert store.load("exp", RunConfig(), 0) is not None
+    assert ResultStore(tmp_path, "quick").load("exp", RunConfig(), 0) is None
+
+
+def test_cached_reuses_and_recomputes(tmp_path):
+    store, calls = ResultStore(tmp_path, "quick"), []
+
+    def compute():
+        calls.append(1)
+        return make_result(steps=len(calls) + 2)
+
+    first = cached(store, "exp", RunConfig(), 0, compute)
+    again = cached(store, "exp", RunConfig(), 0, compute)
+    assert len(calls) == 1 and len(again.tables["curve"]) == len(first.tables["curve"]) == 3
+    fresh = cached(store, "exp", RunConfig(), 0, compute, recompute=True)
+    assert len(calls) == 2 and len(fresh.tables["curve"]) == 4
+    assert len(store.load("exp", RunConfig(), 0).tables["curve"]) == 4
+    assert [p.name for p in (tmp_path / "quick" / "exp").iterdir()] == [fresh.path.name]  # nothing left behind
+
+
+@pytest.mark.parametrize("victim", ["curve.csv", "arrays.npz"])
+def test_truncated_file_is_detected(tmp_path, victim):
+    store = ResultStore(tmp_path, "quick")
+    path = store.save("exp", RunConfig(), 0, *make_result()).path
+    data = (path / victim).read_bytes()
+    (path / victim).write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptResultError, match=f"{victim} does not match its recorded checksum"):
+        store.load("exp", RunConfig(), 0)
+
+
+def test_edited_value_and_missing_files_are_detected(tmp_path):
+    store = ResultStore(tmp_path, "quick")
+    path = store.save("exp", RunConfig(), 0, *make_result()).path
+    (path / "curve.csv").write_text((path / "curve.csv").read_text().replace("0.1", "0.2"))
+    with pytest.raises(CorruptResultError, match="checksum"):
+        store.load("exp", RunConfig(), 0)
+    (path / "curve.csv").unlink()
+    with pytest.raises(CorruptResultError, match="curve.csv is missing"):
+        store.load("exp", RunConfig(), 0)
+    (path / "provenance.json").write_text("{not json")
+    with pytest.raises(CorruptResultError, match="unreadable provenance.json"):
+        store.load("exp", RunConfig(), 0)
+
+
+def test_failed_write_leaves_no_result(tmp_path):
+    store = ResultStore(tmp_path, "quick")
+
+    class Exploding(pd.DataFrame):
+        def to_csv(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        store.save("exp", RunConfig(), 0, {"curve": Exploding({"a": [1]})})
+    assert store.load("exp", RunConfig(), 0) is None
+    assert list((tmp_path / "quick" / "exp").iterdir()) == []
+
+
+def test_provenance_is_json_with_checksums(tmp_path):
+    path = ResultStore(tmp_path, "paper").save("exp", RunConfig(), 7, *make_result()).path
+    record = json.loads((path / "provenance.json").read_text())
+    assert set(record["files"]) == {"curve.csv", "arrays.npz"}
+    assert all(len(digest) == 64 for digest in record["files"].values())
+    assert record["git_commit"]
+
+
+def test_bad_scale_refused(tmp_path):
+    with pytest.raises(ConfigError, match="unknown scale 'big'"):
+        ResultStore(tmp_path, "big")
