@@ -1,7 +1,11 @@
 """Environments by name, all behind gymnax 1.0's interface.
 
 ``make(name)`` returns ``(env, env_params)``; ``env.step`` returns
-``(obs, state, reward, terminated, truncated, info)`` and resets automatically.
+``(obs, state, reward, terminated, truncated, info)``, resets automatically and puts the
+observation the reset replaced in ``info["final_observation"]``.
+
+- gymnax: Catch, CartPole, the MinAtar games, DeepSea (``GYMNAX_ENVS``);
+- Brax tasks as ``brax-<task>`` (``BRAX_ENVS``; ``backend=`` picks the physics pipeline).
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import gymnax
+from gymnax.environments import spaces
 
 from ..config import check_choice
+from .brax import BRAX_BACKENDS, BRAX_ENVS, make_brax
 
 GYMNAX_ENVS = (
     "Catch-bsuite",
@@ -21,10 +27,22 @@ GYMNAX_ENVS = (
     "SpaceInvaders-MinAtar",
     "DeepSea-bsuite",
 )
-ENV_NAMES = GYMNAX_ENVS
+ENV_NAMES = GYMNAX_ENVS + tuple(f"brax-{name}" for name in BRAX_ENVS)
 
 
-def make(name: str, **env_kwargs: Any) -> tuple[Any, Any]:
-    """The environment called ``name`` and its default parameters."""
+def make(name: str, brax_backend: str = "spring", **env_kwargs: Any) -> tuple[Any, Any]:
+    """The environment called ``name`` and its default parameters.
+
+    ``brax_backend`` picks the physics pipeline of ``brax-*`` envs and is ignored by others.
+    """
     check_choice("environment", name, ENV_NAMES)
+    if name.startswith("brax-"):
+        return make_brax(name.removeprefix("brax-"), brax_backend, **env_kwargs)
     return gymnax.make(name, **env_kwargs)
+
+
+def is_discrete(env: Any, env_params: Any) -> bool:
+    return isinstance(env.action_space(env_params), spaces.Discrete)
+
+
+__all__ = ["BRAX_BACKENDS", "BRAX_ENVS", "ENV_NAMES", "GYMNAX_ENVS", "is_discrete", "make"]

@@ -1,0 +1,84 @@
+"""Actor and critic networks that also return their per-layer activations (for dormancy).
+
+Networks take a batch ``(B, *obs_shape)`` and return ``(output, activations)`` where
+``activations[name]`` is the output of the parameterised layer ``name`` (post-activation
+for hidden layers, raw for output layers), so the agent scores dormancy per neuron without
+a second forward pass. Layers are named ``layer_<depth>``, output heads ``<what>_head``:
+layer proportion and dormancy are read off these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+import numpy as np
+from flax.linen.initializers import constant, orthogonal
+
+ACTIVATIONS = {"relu": nn.relu, "tanh": nn.tanh}
+
+
+def _dense(width: int, scale: float, index: int) -> nn.Dense:
+    return nn.Dense(width, kernel_init=orthogonal(scale), bias_init=constant(0.0), name=f"layer_{index}")
+
+
+class MLP(nn.Module):
+    """Hidden dense layers, then a linear head; orthogonal init (sqrt 2 hidden, ``head_scale`` head)."""
+
+    hidden: Sequence[int]
+    out: int
+    activation: str = "tanh"
+    head_scale: float = 1.0
+
+    @nn.compact
+    def __call__(self, x):
+        act = ACTIVATIONS[self.activation]
+        x = x.reshape(x.shape[0], -1)
+        activations = {}
+        for i, width in enumerate(self.hidden):
+            x = activations[f"layer_{i}"] = act(_dense(width, np.sqrt(2), i)(x))
+        out = activations[f"layer_{len(self.hidden)}"] = _dense(self.out, self.head_scale, len(self.hidden))(x)
+        return out, activations
+
+
+class GaussianMLP(nn.Module):
+    """An MLP mean with a state-independent log standard deviation (continuous actions)."""
+
+    hidden: Sequence[int]
+    action_dim: int
+    activation: str = "tanh"
+
+    @nn.compact
+    def __call__(self, x):
+        mean, activations = MLP(self.hidden, self.action_dim, self.activation, head_scale=0.01, name="mlp")(x)
+        log_std = self.param("log_std", constant(0.0), (self.action_dim,))
+        return (mean, jnp.broadcast_to(log_std, mean.shape)), activations
+
+
+class SharedActorCritic(nn.Module):
+    """One torso with linear policy and value heads: the A2C networks of Optim4RL (SPEC 1.5).
+
+    ``torso="mlp"``: one dense layer of ``hidden``; ``torso="conv"``: a channels-last
+    16-filter 2x2 conv, then a dense layer of ``hidden``.
+    """
+
+    num_actions: int
+    torso: str = "mlp"
+    hidden: int = 32
+    activation: str = "relu"
+
+    @nn.compact
+    def __call__(self, obs):
+        act = ACTIVATIONS[self.activation]
+        activations = {}
+        x = obs
+        if self.torso == "conv":
+            conv = nn.Conv(16, (2, 2), padding="VALID", kernel_init=orthogonal(np.sqrt(2)), name="layer_0")
+            x = activations["layer_0"] = act(conv(x))
+        depth = len(activations)
+        x = x.reshape(x.shape[0], -1)
+        x = activations[f"layer_{depth}"] = act(_dense(self.hidden, np.sqrt(2), depth)(x))
+        logits = activations["policy_head"] = nn.Dense(self.num_actions, kernel_init=orthogonal(0.01), name="policy_head")(x)
+        value = activations["value_head"] = nn.Dense(1, kernel_init=orthogonal(1.0), name="value_head")(x)
+        return (logits, value[:, 0]), activations

@@ -1,0 +1,246 @@
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import struct
+from gymnax.environments import environment, spaces
+
+from l2o4rl.agents import common
+from l2o4rl.agents.a2c import A2CConfig, make_a2c
+from l2o4rl.agents.networks import MLP
+from l2o4rl.agents.ppo import PPO, PPOConfig, make_ppo
+from l2o4rl.config import ConfigError
+from l2o4rl.optim import baseline
+
+
+# -- a tiny environment with known rewards, termination and truncation ------------------------
+@struct.dataclass
+class CountdownState(environment.EnvState):
+    time: int
+
+
+@struct.dataclass
+class CountdownParams(environment.EnvParams):
+    max_steps_in_episode: int = 4
+    terminate_at: int = 100
+
+
+class Countdown(environment.Environment):
+    """Reward 1 every step; observation = [time]; terminates at ``terminate_at`` steps."""
+
+    @property
+    def default_params(self):
+        return CountdownParams()
+
+    def reset_env(self, key, params):
+        return jnp.zeros(1), CountdownState(time=0)
+
+    def step_env(self, key, state, action, params):
+        state = CountdownState(time=state.time + 1)
+        terminated = state.time >= params.terminate_at
+        return jnp.array([state.time], jnp.float32), state, jnp.float32(1.0), terminated, {}
+
+    def action_space(self, params=None):
+        return spaces.Discrete(2)
+
+    def observation_space(self, params=None):
+        return spaces.Box(0, 100, (1,), jnp.float32)
+
+
+def countdown_agent(params: CountdownParams, **cfg):
+    cfg = PPOConfig(num_envs=2, num_steps=6, total_timesteps=12, num_minibatches=2, **cfg)
+    return PPO(cfg, optax.sgd(0.0), Countdown(), params)
+
+
+def test_truncation_bootstraps_and_termination_does_not():
+    gamma = 0.9
+    for params, bootstrapped in ((CountdownParams(max_steps_in_episode=4), True),
+                                 (CountdownParams(max_steps_in_episode=50, terminate_at=4), False)):  # fmt: skip
+        agent = countdown_agent(params, gamma=gamma)
+        state = agent.init(jax.random.key(0), params)
+        _, transitions, _ = agent.collect_rollout(state, params)
+        done = np.asarray(transitions.done)[:, 0]
+        np.testing.assert_array_equal(done, [0, 0, 0, 1, 0, 0])  # the 4th step ends the episode
+        final_value = agent.value(state.params, jnp.array([[4.0]]))[0]
+        expected = 1.0 + gamma * final_value if bootstrapped else 1.0
+        np.testing.assert_allclose(np.asarray(transitions.reward)[3, 0], expected, rtol=1e-6)
+        np.testing.assert_array_equal(np.asarray(transitions.reward)[[0, 1, 2, 4, 5], 0], 1.0)
+        # The step after the end starts a new episode from the reset observation.
+        np.testing.assert_array_equal(np.asarray(transitions.obs)[4, 0], [0.0])
+
+
+def test_episode_returns_are_tracked():
+    params = CountdownParams(max_steps_in_episode=4)
+    agent = countdown_agent(params)
+    state = agent.init(jax.random.key(0), params)
+    assert np.isnan(np.asarray(state.episodes.last)).all()
+    state, _, _ = agent.collect_rollout(state, params)
+    np.testing.assert_array_equal(state.episodes.last, [4.0, 4.0])
+    np.testing.assert_array_equal(state.episodes.running, [2.0, 2.0])
+
+
+def test_gae_matches_hand_computation():
+    gamma, lam = 0.9, 0.8
+    reward = jnp.array([[1.0], [0.0], [2.0]])
+    value = jnp.array([[0.5], [1.0], [1.5]])
+    done = jnp.array([[0.0], [1.0], [0.0]])
+    last_value = jnp.array([2.0])
+    t = common.Transition(None, None, reward, done, value, None)
+    adv, targets = common.gae(t, last_value, gamma, lam)
+    d2 = 2.0 + gamma * 2.0 - 1.5
+    d1 = 0.0 - 1.0  # episode ends: no bootstrap
+    d0 = 1.0 + gamma * 1.0 - 0.5
+    expected = [d0 + gamma * lam * d1, d1, d2]
+    np.testing.assert_allclose(np.asarray(adv)[:, 0], expected, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(targets)[:, 0], np.array(expected) + [0.5, 1.0, 1.5], rtol=1e-6)
+
+
+def test_running_mean_std_matches_numpy():
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(3.0, 2.0, size=(50, 3)) for _ in range(4)]
+    stats = common.RunningMeanStd.init((3,))
+    for b in batches:
+        stats = stats.update(jnp.asarray(b))
+    everything = np.concatenate(batches)
+    np.testing.assert_allclose(stats.mean, everything.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(stats.var, everything.var(0), rtol=1e-3)
+
+
+def test_dormancy_and_layer_proportion_by_hand():
+    net = MLP((3, 2), 1, "relu")
+    params = net.init(jax.random.key(0), jnp.zeros((1, 4)))
+    activations = {"layer_0": jnp.array([[1.0, 0.0, 2.0], [3.0, 0.0, 0.0]]),  # mean |a| = [2, 0, 1]
+                   "layer_1": jnp.array([[1.0, 1.0]]), "layer_2": jnp.array([[5.0]])}  # fmt: skip
+    dormancy = common.dormancy_tree(params, activations)
+    np.testing.assert_allclose(dormancy["params"]["layer_0"]["kernel"], [2.0, 0.0, 1.0])  # / layer mean 1
+    np.testing.assert_allclose(dormancy["params"]["layer_0"]["bias"], [2.0, 0.0, 1.0])
+    np.testing.assert_allclose(dormancy["params"]["layer_1"]["kernel"], [1.0, 1.0])
+    np.testing.assert_allclose(dormancy["params"]["layer_2"]["kernel"], [1.0])  # one output neuron scores 1
+    proportions = common.layer_proportions({"critic": params})["critic"]["params"]
+    assert [float(proportions[f"layer_{i}"]["kernel"]) for i in range(3)] == [0.0, 0.5, 1.0]
+    assert float(proportions["layer_1"]["bias"]) == 0.5
+
+
+class SeenInputs(NamedTuple):
+    training_proportion: jax.Array
+    batch_proportion: jax.Array
+    calls: jax.Array
+    actor_fraction: jax.Array
+    dormancy_shapes_ok: jax.Array
+
+
+def spy_optimizer() -> optax.GradientTransformationExtraArgs:
+    """Records the extra args of the last update in its state; leaves params unchanged."""
+
+    def init(params):
+        return SeenInputs(jnp.float32(-1), jnp.float32(-1), jnp.int32(0), jnp.float32(-1), jnp.bool_(False))
+
+    def update(updates, state, params=None, *, training_proportion, batch_proportion, key, dormancy,
+               layer_proportion, is_actor, **_):  # fmt: skip
+        actor = jax.tree.leaves(jax.tree.map(lambda m, p: jnp.full(p.shape, m, jnp.float32), is_actor, params))
+        total = sum(x.size for x in actor)
+        shapes_ok = all(
+            jnp.broadcast_shapes(d.shape, p.shape) == p.shape for d, p in zip(jax.tree.leaves(dormancy), jax.tree.leaves(params))
+        )
+        seen = SeenInputs(jnp.float32(training_proportion), jnp.float32(batch_proportion), state.calls + 1,
+                          sum(x.sum() for x in actor) / total, jnp.bool_(shapes_ok))  # fmt: skip
+        return jax.tree.map(jnp.zeros_like, updates), seen
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def test_optimizer_receives_the_extra_args():
+    cfg = PPOConfig(env="Catch-bsuite", num_envs=4, num_steps=8, total_timesteps=3 * 32, update_epochs=3, num_minibatches=2)
+    train = make_ppo(cfg, spy_optimizer())
+    state, _ = jax.jit(train)(jax.random.key(0))
+    seen = state.opt_state
+    assert int(seen.calls) == 3 * 3 * 2  # updates x epochs x minibatches
+    assert float(seen.training_proportion) == 1.0 and float(seen.batch_proportion) == 1.0
+    actor_size = sum(x.size for x in jax.tree.leaves(state.params["actor"]))
+    total = actor_size + sum(x.size for x in jax.tree.leaves(state.params["critic"]))
+    np.testing.assert_allclose(float(seen.actor_fraction), actor_size / total, rtol=1e-6)
+    assert bool(seen.dormancy_shapes_ok)
+
+
+def test_training_is_deterministic_and_seed_dependent():
+    cfg = PPOConfig(env="Catch-bsuite", num_envs=8, num_steps=16, total_timesteps=4 * 128, num_minibatches=4)
+    train = jax.jit(make_ppo(cfg, optax.adam(1e-3)))
+    (_, a), (_, b), (_, c) = train(jax.random.key(3)), train(jax.random.key(3)), train(jax.random.key(4))
+    np.testing.assert_array_equal(a["actor_loss"], b["actor_loss"])
+    assert not np.array_equal(a["actor_loss"], c["actor_loss"])
+
+
+def test_recorded_gradients_and_dormancy():
+    cfg = A2CConfig(env="Catch-bsuite", num_envs=4, total_timesteps=3 * 80, record_gradients=20, record_dormancy=True)
+    train = make_a2c(cfg, optax.adam(1e-3))
+    _, metrics = jax.jit(train)(jax.random.key(0))
+    assert metrics["gradients"].shape == (3, 20) and np.isfinite(metrics["gradients"]).all()
+    assert np.abs(metrics["gradients"]).max() > 0
+    share = np.asarray(metrics["dormant_net_layer_0"])
+    assert share.shape == (3,) and ((share >= 0) & (share <= 1)).all()
+    indices = train.agent.gradient_indices()
+    assert len(set(np.asarray(indices).tolist())) == 20
+    assert set(common.leaf_names(train.agent.init_params(jax.random.key(0)), indices)) <= {
+        "net/params/layer_0/kernel", "net/params/layer_0/bias", "net/params/policy_head/kernel",
+        "net/params/policy_head/bias", "net/params/value_head/kernel", "net/params/value_head/bias",
+    }  # fmt: skip
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match="num_minibatches = 7 must divide num_envs \\* num_steps = 8192"):
+        PPOConfig(num_minibatches=7)
+    with pytest.raises(ConfigError, match="total_timesteps = 100 is less than one rollout"):
+        PPOConfig(total_timesteps=100)
+    with pytest.raises(ConfigError, match="PPOConfig.env = 'Pong' is not valid; valid choices: 'Catch-bsuite'"):
+        PPOConfig(env="Pong")
+    with pytest.raises(ConfigError, match="A2CConfig.torso = 'resnet' is not valid; valid choices: 'mlp', 'conv'"):
+        A2CConfig(torso="resnet")
+
+
+def test_baseline_optimizers():
+    with pytest.raises(ConfigError, match="unknown optimizer 'adagrad'; valid choices: 'adam', 'rmsprop', 'sgd', 'lion'"):
+        baseline("adagrad", learning_rate=1.0)
+    with pytest.raises(ConfigError, match="no setting 'lr'; valid settings: learning_rate, b1, b2, eps"):
+        baseline("adam", lr=1e-3)
+    with pytest.raises(ConfigError, match="needs a learning_rate"):
+        baseline("sgd")
+    params = {"w": jnp.ones(3)}
+    grads = {"w": jnp.array([0.1, -2.0, 30.0])}
+    for name, expected in (("adam", 1e-2), ("lion", 1e-2 / 3), ("sgd", None)):
+        opt = baseline(name, env="Breakout-MinAtar")
+        updates, _ = opt.update(grads, opt.init(params), params)
+        step = np.asarray(updates["w"])
+        if expected is None:
+            np.testing.assert_allclose(step, -1e-2 * np.asarray(grads["w"]), rtol=1e-6)
+        else:  # the first Adam and Lion steps are sign(g) * learning rate
+            np.testing.assert_allclose(step, -expected * np.sign(grads["w"]), rtol=1e-3)
+
+
+# -- learning: the agents are right ------------------------------------------------------------
+SEEDS = 3
+
+
+def final_returns(train, seeds=SEEDS):
+    _, metrics = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(0), seeds))
+    return np.asarray(metrics["episode_return"])[:, -1]
+
+
+def test_ppo_adam_solves_cartpole_within_5e5_steps():
+    cfg = PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, total_timesteps=500_000, num_minibatches=4)
+    returns = final_returns(make_ppo(cfg, optax.adam(2.5e-4, eps=1e-5)))
+    assert (returns >= 475).all(), returns
+
+
+def test_ppo_adam_solves_catch_within_1e5_steps():
+    cfg = PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, total_timesteps=100_000, num_minibatches=4)
+    returns = final_returns(make_ppo(cfg, optax.adam(1e-3)))
+    assert (returns >= 0.8).all(), returns
+
+
+def test_a2c_adam_solves_catch():
+    cfg = A2CConfig(env="Catch-bsuite", hidden=256, total_timesteps=200_000)
+    returns = final_returns(make_a2c(cfg, optax.adam(1e-3)))
+    assert (returns >= 0.6).all(), returns
