@@ -1,0 +1,49 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from l2o4rl.config import ConfigError
+from l2o4rl.envs import ENV_NAMES, is_discrete, make
+from l2o4rl.envs.brax import BraxEnv, BraxParams
+
+
+def test_bad_names_list_the_valid_ones():
+    with pytest.raises(ConfigError, match="unknown environment 'Pong-MinAtar'; valid choices: .*'Breakout-MinAtar'"):
+        make("Pong-MinAtar")
+    with pytest.raises(ConfigError, match="unknown brax backend 'euler'; valid choices: 'generalized'"):
+        BraxEnv("ant", backend="euler")
+
+
+@pytest.mark.parametrize("name", ["Catch-bsuite", "CartPole-v1", "Breakout-MinAtar", "DeepSea-bsuite"])
+def test_gymnax_envs_step_with_six_outputs(name):
+    env, params = make(name)
+    obs, state = env.reset(jax.random.key(0), params)
+    out = env.step(jax.random.key(1), state, 0, params)
+    assert len(out) == 6 and out[0].shape == obs.shape and is_discrete(env, params)
+    assert "final_observation" in out[5]
+
+
+def test_brax_wrapper_clips_actions_and_truncates():
+    env, _ = make("brax-inverted_pendulum")
+    params = BraxParams(max_steps_in_episode=3)
+    assert not is_discrete(env, params) and env.action_space(params).shape == (1,)
+    step = jax.jit(env.step)
+    obs, state = env.reset(jax.random.key(0), params)
+    assert obs.shape == env.observation_space(params).shape
+    _, big, *_ = step(jax.random.key(1), state, jnp.array([5.0]), params)
+    _, one, *_ = step(jax.random.key(1), state, jnp.array([1.0]), params)
+    np.testing.assert_allclose(big.pipeline.obs, one.pipeline.obs)  # actions are clipped to [-1, 1]
+    truncated = []
+    for t in range(4):
+        obs, state, reward, terminated, trunc, info = step(jax.random.key(t), state, jnp.zeros(1), params)
+        truncated.append(bool(trunc))
+        assert not bool(terminated) and np.isfinite(float(reward))
+    assert truncated == [False, False, True, False]  # cut at 3 steps, then a fresh episode
+
+
+def test_every_listed_env_constructs():
+    for name in ENV_NAMES:
+        if not name.startswith("brax-"):
+            env, params = make(name)
+            assert env.observation_space(params).shape
