@@ -5,7 +5,9 @@
 observation the reset replaced in ``info["final_observation"]``.
 
 - gymnax: Catch, CartPole, the MinAtar games, DeepSea (``GYMNAX_ENVS``);
-- Brax tasks as ``brax-<task>`` (``BRAX_ENVS``; ``backend=`` picks the physics pipeline).
+- the six LPG gridworlds of Optim4RL and OPEN's procedural gridworlds (``GRIDWORLD_NAMES``:
+  ``rand_all`` and its out-of-support levels; pass a sampled level as ``env_params``);
+- Brax tasks as ``brax-<task>`` (``BRAX_ENVS``; ``brax_backend=`` picks the physics pipeline).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from gymnax.environments import spaces
 
 from ..config import check_choice
 from .brax import BRAX_BACKENDS, BRAX_ENVS, make_brax
+from .gridworld import GRIDWORLD_DISTRIBUTIONS, GRIDWORLD_NAMES, LPG_GRIDWORLDS, make_gridworld
 
 GYMNAX_ENVS = (
     "Catch-bsuite",
@@ -27,7 +30,7 @@ GYMNAX_ENVS = (
     "SpaceInvaders-MinAtar",
     "DeepSea-bsuite",
 )
-ENV_NAMES = GYMNAX_ENVS + tuple(f"brax-{name}" for name in BRAX_ENVS)
+ENV_NAMES = GYMNAX_ENVS + GRIDWORLD_NAMES + tuple(f"brax-{name}" for name in BRAX_ENVS)
 
 
 def make(name: str, brax_backend: str = "spring", **env_kwargs: Any) -> tuple[Any, Any]:
@@ -38,6 +41,8 @@ def make(name: str, brax_backend: str = "spring", **env_kwargs: Any) -> tuple[An
     check_choice("environment", name, ENV_NAMES)
     if name.startswith("brax-"):
         return make_brax(name.removeprefix("brax-"), brax_backend, **env_kwargs)
+    if name in GRIDWORLD_NAMES:
+        return make_gridworld(name, **env_kwargs)
     return gymnax.make(name, **env_kwargs)
 
 
@@ -45,4 +50,7 @@ def is_discrete(env: Any, env_params: Any) -> bool:
     return isinstance(env.action_space(env_params), spaces.Discrete)
 
 
-__all__ = ["BRAX_BACKENDS", "BRAX_ENVS", "ENV_NAMES", "GYMNAX_ENVS", "is_discrete", "make"]
+__all__ = [
+    "BRAX_BACKENDS", "BRAX_ENVS", "ENV_NAMES", "GRIDWORLD_DISTRIBUTIONS", "GRIDWORLD_NAMES", "GYMNAX_ENVS",
+    "LPG_GRIDWORLDS", "is_discrete", "make",
+]  # fmt: skip

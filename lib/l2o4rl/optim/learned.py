@@ -1,0 +1,65 @@
+"""The shared shape of a learned optimizer: an optax transformation built from meta-parameters.
+
+A learned optimizer class ``X`` subclasses ``optax.GradientTransformationExtraArgs``:
+
+    phi = X.init_meta_params(jax.random.key(0), **structure)   # an ordinary pytree
+    opt = X(phi, **settings)                                   # an optax transformation
+    updates, state = opt.update(grads, opt.init(params), params, key=..., ...)
+
+Its network is a flax module applied per coordinate, with hidden states shaped
+``param.shape + (hidden,)``. Gradients entering the network are stop-gradient, so
+meta-gradients flow through the updates only (truncated backpropagation, SPEC 1.4).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ..config import ConfigError
+
+
+class LearnedOptimizer(optax.GradientTransformationExtraArgs):
+    """Base class; subclasses implement ``_build`` and ``init_meta_params``."""
+
+    # keyword settings that change the meta-parameters' structure (must match init_meta_params)
+    structure: tuple[str, ...] = ()
+
+    def __new__(cls, meta_params: Any, **settings: Any):
+        valid = tuple(inspect.signature(cls._build).parameters)[1:]
+        for key in settings:
+            if key not in valid:
+                raise ConfigError(f"{cls.__name__} has no setting {key!r}; valid settings: {', '.join(valid)}")
+        init, update = cls._build(meta_params, **settings)
+        return super().__new__(cls, init, update)
+
+    @classmethod
+    def _build(cls, meta_params, **settings) -> tuple[Callable, Callable]:
+        raise NotImplementedError
+
+    @classmethod
+    def init_meta_params(cls, key: jax.Array, **structure: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def num_meta_params(cls, **structure: Any) -> int:
+        shapes = jax.eval_shape(lambda k: cls.init_meta_params(k, **structure), jax.random.key(0))
+        return sum(x.size for x in jax.tree.leaves(shapes))
+
+
+def zeros_like_with_hidden(params: Any, hidden: int) -> Any:
+    """A zero hidden state per coordinate: each leaf shaped ``param.shape + (hidden,)``."""
+    return jax.tree.map(lambda p: jnp.zeros(p.shape + (hidden,), jnp.float32), params)
+
+
+def map_leaves(fn: Callable, tree: Any, *rest: Any) -> tuple[Any, ...]:
+    """Apply ``fn(leaf, *matching leaves) -> tuple`` per leaf; return one tree per tuple entry."""
+    leaves, treedef = jax.tree.flatten(tree)
+    rest_leaves = [treedef.flatten_up_to(r) for r in rest]
+    results = [fn(leaf, *(r[i] for r in rest_leaves)) for i, leaf in enumerate(leaves)]
+    return tuple(treedef.unflatten([r[k] for r in results]) for k in range(len(results[0])))

@@ -1,0 +1,172 @@
+"""OPEN: Learned Optimization for Plasticity, Exploration and Non-stationarity (SPEC 2.1-2.2).
+
+Per parameter, 19 input features (:data:`FEATURES`) go through a GRU cell and a
+LayerNorm MLP with three outputs ``(m, e, delta)``; the update is
+
+    u_hat = a1 * m * exp(a2 * e)
+    u_hat[actor] += a3 * delta[actor] * eps,   eps ~ N(0, 1)   (learned exploration)
+    u = u_hat - mean(u_hat)                     (one scalar mean over all parameters)
+    p <- p - u
+
+Features 0-14 are divided by their root-mean-square over the whole tensor; 15-18 are
+appended as they are. Any feature, and the stochastic term, can be switched off
+(``disable=(...)``, ``stochastic=False``): the ablations of SPEC 2.6. A disabled feature
+is fed as zero, so every variant shares the meta-parameter layout of the authors'
+checkpoints (SPEC 2.7): ``{"gru_params": GRUCell, "params": MLP}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..config import check_choice
+from .learned import LearnedOptimizer, map_leaves, zeros_like_with_hidden
+
+BETAS = (0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
+FEATURES = (
+    "param",
+    *(f"sign_momentum_{b}" for b in BETAS),
+    *(f"log_momentum_{b}" for b in BETAS),
+    "sign_grad",
+    "log_grad",
+    "training_proportion",
+    "layer_proportion",
+    "batch_proportion",
+    "dormancy",
+)
+NUM_NORMALISED = 15  # features 0-14 are RMS-normalised per tensor
+LOG_EPS = 1e-13
+RMS_EPS = 1e-5
+EXTRA_INPUTS = ("training_proportion", "layer_proportion", "batch_proportion", "dormancy")
+ABLATIONS = ("training_proportion", "batch_proportion", "dormancy", "layer_proportion", "stochasticity")
+SIZES = {"default": (8, 16), "larger": (16, 32)}  # (GRU features, MLP width): 1211 and 3571 meta-parameters
+
+
+def feature_mask(disable: tuple[str, ...]) -> np.ndarray:
+    """1 for fed features, 0 for disabled ones (by name from :data:`FEATURES`)."""
+    for name in disable:
+        check_choice("OPEN feature", name, FEATURES)
+    return np.array([0.0 if f in disable else 1.0 for f in FEATURES], np.float32)
+
+
+def rms_normalise(x: jax.Array) -> jax.Array:
+    """Each feature (last axis) divided by its root-mean-square over the tensor."""
+    axes = tuple(range(x.ndim - 1))
+    return x / jnp.sqrt(RMS_EPS + jnp.mean(x**2, axis=axes, keepdims=True))
+
+
+def update_momenta(momenta: jax.Array, g: jax.Array) -> jax.Array:
+    """``m_b <- b m_b + (1 - b) g`` for every timescale b (last axis); zero start, no bias correction."""
+    betas = jnp.asarray(BETAS)
+    return betas * momenta + (1.0 - betas) * g[..., None]
+
+
+def features(p, g, momenta, training_proportion, layer_proportion, batch_proportion, dormancy) -> jax.Array:
+    """The 19 inputs of one tensor, shape ``p.shape + (19,)``; ``momenta`` already include g."""
+    normalised = rms_normalise(
+        jnp.concatenate(
+            [p[..., None], jnp.sign(momenta), jnp.log(jnp.abs(momenta) + LOG_EPS),
+             jnp.sign(g)[..., None], jnp.log(jnp.abs(g) + LOG_EPS)[..., None]],
+            axis=-1,
+        )
+    )  # fmt: skip
+    extras = [jnp.broadcast_to(jnp.asarray(x, jnp.float32), p.shape)
+              for x in (training_proportion, layer_proportion, batch_proportion, dormancy)]  # fmt: skip
+    return jnp.concatenate([normalised, jnp.stack(extras, axis=-1)], axis=-1)
+
+
+def head(width: int) -> nn.Module:
+    return nn.Sequential(
+        [nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(3)]
+    )
+
+
+def standard_normal_like(key: jax.Array, tree: Any) -> Any:
+    """N(0, 1) noise shaped like ``tree``, drawn as one flat vector (one RNG call per update)."""
+    leaves, treedef = jax.tree.flatten(tree)
+    flat = jax.random.normal(key, (sum(x.size for x in leaves),))
+    ends = np.cumsum([x.size for x in leaves])[:-1]
+    return treedef.unflatten([part.reshape(x.shape) for part, x in zip(jnp.split(flat, ends), leaves)])
+
+
+class OPENState(NamedTuple):
+    momenta: Any  # leaves shaped param.shape + (6,)
+    carry: Any  # leaves shaped param.shape + (GRU features,)
+
+
+class OPEN(LearnedOptimizer):
+    """OPEN as an optax transformation; see the module docstring."""
+
+    @classmethod
+    def init_meta_params(cls, key: jax.Array, size: str = "default") -> dict[str, Any]:
+        check_choice("OPEN size", size, SIZES)
+        gru_features, width = SIZES[size]
+        gru_key, head_key = jax.random.split(key)
+        gru = nn.GRUCell(gru_features)
+        return {
+            "gru_params": gru.init(gru_key, jnp.zeros((1, gru_features)), jnp.zeros((1, len(FEATURES)))),
+            "params": head(width).init(head_key, jnp.zeros((1, gru_features))),
+        }
+
+    @classmethod
+    def _build(
+        cls,
+        meta_params,
+        size: str = "default",
+        disable: tuple[str, ...] = (),
+        stochastic: bool = True,
+        scales: tuple[float, float, float] = (1e-3, 1e-3, 1e-3),
+    ):
+        check_choice("OPEN size", size, SIZES)
+        gru_features, width = SIZES[size]
+        gru, mlp = nn.GRUCell(gru_features), head(width)
+        mask = jnp.asarray(feature_mask(disable))
+        a1, a2, a3 = scales
+
+        def init(params):
+            return OPENState(zeros_like_with_hidden(params, len(BETAS)), zeros_like_with_hidden(params, gru_features))
+
+        def update(grads, state, params=None, *, key=None, training_proportion=0.0, batch_proportion=0.0,
+                   dormancy=None, layer_proportion=None, is_actor=None, **_):  # fmt: skip
+            if params is None:
+                raise ValueError("OPEN needs the current params: call update(grads, state, params, ...)")
+            if stochastic and key is None:
+                raise ValueError("OPEN with stochastic=True needs a PRNG key: update(..., key=key)")
+            ones = jax.tree.map(lambda p: jnp.ones((), jnp.float32), params)
+            dormancy = ones if dormancy is None else dormancy
+            layer_proportion = jax.tree.map(lambda _: 0.0, ones) if layer_proportion is None else layer_proportion
+            is_actor = jax.tree.map(lambda _: True, ones) if is_actor is None else is_actor
+            noise = standard_normal_like(key, params) if stochastic else jax.tree.map(jnp.zeros_like, params)
+
+            def leaf(g, p, momenta, carry, layer, dorm, actor, eps):
+                g = jax.lax.stop_gradient(g)
+                momenta = update_momenta(momenta, g)
+                x = features(p, g, momenta, training_proportion, layer, batch_proportion, dorm) * mask
+                carry, out = gru.apply(meta_params["gru_params"], carry, x)
+                m, e, delta = jnp.moveaxis(mlp.apply(meta_params["params"], out), -1, 0)
+                u_hat = a1 * m * jnp.exp(a2 * e)
+                if stochastic:
+                    u_hat = u_hat + actor * a3 * delta * eps
+                return u_hat, momenta, carry
+
+            u_hat, momenta, carry = map_leaves(
+                leaf, grads, params, state.momenta, state.carry, layer_proportion, dormancy, is_actor, noise
+            )
+            leaves = jax.tree.leaves(u_hat)
+            mean = sum(x.sum() for x in leaves) / sum(x.size for x in leaves)
+            return jax.tree.map(lambda u: -(u - mean), u_hat), OPENState(momenta, carry)
+
+        return init, update
+
+
+def ablation(name: str) -> dict[str, Any]:
+    """The OPEN settings of one SPEC 2.6 ablation (``"no_features"``: no extra inputs, no noise)."""
+    if name == "no_features":
+        return {"disable": EXTRA_INPUTS, "stochastic": False}
+    check_choice("OPEN ablation", name, ABLATIONS + ("no_features",))
+    return {"stochastic": False} if name == "stochasticity" else {"disable": (name,)}

@@ -1,0 +1,245 @@
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from l2o4rl.agents import common
+from l2o4rl.agents.networks import MLP
+from l2o4rl.config import ConfigError
+from l2o4rl.optim import processing
+from l2o4rl.optim.checkpoints import load_meta_params, load_open_checkpoint, save_meta_params
+from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, features, feature_mask
+from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
+
+LEARNED = [Optim4RL, LinearOptim, L2L, OPEN]
+PARAMS = {"actor": {"w": jnp.arange(6.0).reshape(2, 3) / 10 - 0.2, "b": jnp.array([0.5, -0.5])}, "critic": {"w": jnp.ones(4)}}
+
+
+def grads_like(params, scale=1e-3):
+    return jax.tree.map(lambda p: scale * jnp.cos(jnp.arange(p.size, dtype=jnp.float32).reshape(p.shape) + 1), params)
+
+
+# -- gradient processing ------------------------------------------------------------------------
+def test_sign_log_exact_values_and_extremes():
+    g = jnp.array([0.0, 1e-30, -1e-3, 1.0, 1e30])
+    enc = np.asarray(processing.sign_log(g))
+    np.testing.assert_array_equal(enc[:, 0], [0.0, 1.0, -1.0, 1.0, 1.0])
+    np.testing.assert_allclose(enc[:, 1], np.log(np.abs(np.asarray(g, np.float64)) + 1e-18), rtol=1e-6)
+    assert np.isfinite(enc).all()
+    np.testing.assert_allclose(processing.log_squared(g)[2:], np.log(np.asarray(g[2:], np.float64) ** 2), rtol=1e-6)
+    big = jnp.array([-3e-2, 5e-7, 2.0, -7e4])
+    np.testing.assert_allclose(processing.decode_sign_log(processing.sign_log(big)), big, rtol=1e-6)  # round trip
+
+
+def test_l2l_preprocessing_exact_values():
+    p = processing.L2L_P
+    g = jnp.array([1.0, -np.exp(-5.0), 1e-6, 0.0, -1e-30, 1e30])
+    out = np.asarray(processing.l2l_preprocess(g))
+    np.testing.assert_allclose(out[0], [0.0, 1.0], atol=1e-7)
+    np.testing.assert_allclose(out[1], [-0.5, -1.0], rtol=1e-6)
+    np.testing.assert_allclose(out[2], [-1.0, np.exp(p) * 1e-6], rtol=1e-5)  # below e^-10: linear branch
+    np.testing.assert_allclose(out[3], [-1.0, 0.0])
+    np.testing.assert_allclose(out[5], [np.log(1e30) / p, 1.0], rtol=1e-6)
+    assert np.isfinite(out).all()
+    for fn in (lambda x: processing.l2l_preprocess(x).sum(), lambda x: processing.sign_log(x)[..., 1].sum()):
+        assert np.isfinite(np.asarray(jax.grad(fn)(g))).all()  # no NaN gradients, also at g = 0
+
+
+# -- every learned optimizer ------------------------------------------------------------------
+@pytest.mark.parametrize("cls", LEARNED)
+def test_is_an_optax_transformation_with_per_coordinate_state(cls):
+    phi = cls.init_meta_params(jax.random.key(0))
+    opt = cls(phi)
+    assert isinstance(opt, optax.GradientTransformationExtraArgs)
+    state = opt.init(PARAMS)
+    param_leaves, state_leaves = jax.tree.leaves(PARAMS), jax.tree.leaves(state)
+    assert len(state_leaves) % len(param_leaves) == 0  # one tree like params per hidden state
+    for i, leaf_state in enumerate(state_leaves):
+        assert leaf_state.shape[:-1] == param_leaves[i % len(param_leaves)].shape and leaf_state.dtype == jnp.float32
+    step = jax.jit(lambda g, s, p, k: opt.update(g, s, p, key=k))
+    updates, state = step(grads_like(PARAMS), state, PARAMS, jax.random.key(1))
+    assert jax.tree.structure(updates) == jax.tree.structure(PARAMS)
+    assert all(np.isfinite(u).all() and np.abs(u).max() > 0 for u in jax.tree.leaves(updates))
+    flat, unravel = jax.flatten_util.ravel_pytree(phi)
+    assert flat.size == cls.num_meta_params()
+    # usable in a plain optax chain
+    chained = optax.chain(optax.clip_by_global_norm(0.5), opt)
+    chained.update(grads_like(PARAMS), chained.init(PARAMS), PARAMS, key=jax.random.key(2))
+
+
+@pytest.mark.parametrize("cls", LEARNED)
+def test_vmap_over_meta_params_and_meta_gradients_through_updates(cls):
+    phis = jax.vmap(cls.init_meta_params)(jax.random.split(jax.random.key(0), 3))
+
+    def final_loss(phi, steps=4):
+        opt = cls(phi)
+        params, state = PARAMS, opt.init(PARAMS)
+        for t in range(steps):
+            grads = jax.grad(lambda p: sum(jnp.sum((x - 1.0) ** 2) for x in jax.tree.leaves(p)))(params)
+            updates, state = opt.update(grads, state, params, key=jax.random.key(t))
+            params = optax.apply_updates(params, updates)
+        return sum(jnp.sum((x - 1.0) ** 2) for x in jax.tree.leaves(params))
+
+    losses = jax.jit(jax.vmap(final_loss))(phis)
+    assert losses.shape == (3,) and len(set(np.asarray(losses).tolist())) == 3
+    meta_grad = jax.jit(jax.grad(final_loss))(jax.tree.map(lambda x: x[0], phis))
+    flat = jax.flatten_util.ravel_pytree(meta_grad)[0]
+    assert np.isfinite(flat).all() and np.abs(flat).max() > 0
+
+
+def test_bad_settings_are_named():
+    phi = Optim4RL.init_meta_params(jax.random.key(0))
+    with pytest.raises(ConfigError, match="Optim4RL has no setting 'lr'; valid settings: learning_rate, gradient_processing"):
+        Optim4RL(phi, lr=1e-3)
+    with pytest.raises(ConfigError, match="unknown OPEN feature 'plasticity'; valid choices: 'param'"):
+        OPEN(OPEN.init_meta_params(jax.random.key(0)), disable=("plasticity",))
+    with pytest.raises(ConfigError, match="unknown OPEN ablation 'momentum'"):
+        ablation("momentum")
+
+
+# -- Optim4RL's structure ---------------------------------------------------------------------
+def test_optim4rl_update_is_an_adam_like_descent_step():
+    """With hand-set heads (o1 = log c, o2 = log d) the update is -lr * sign(g) * c / sqrt(d):
+    signed like -g and invariant to the gradient's scale, as Adam's first step and RMSProp's
+    normalised step are."""
+    phi = Optim4RL.init_meta_params(jax.random.key(0))
+    c, d, lr = 2.0, 4.0, 0.1
+    heads = {"head_m": np.log(c), "head_v": np.log(d)}
+    for name, bias in heads.items():
+        phi["params"][name] = {"kernel": jnp.zeros_like(phi["params"][name]["kernel"]), "bias": jnp.full((1,), bias)}
+    opt = Optim4RL(phi, learning_rate=lr)
+    g = jnp.array([3e-6, -2e-3, 0.5, -40.0])
+    expected = -lr * np.sign(g) * c / np.sqrt(d + 1e-8)
+    for scale in (1.0, 1e3, 1e-3):
+        updates, _ = opt.update(g * scale, opt.init(g), g)
+        np.testing.assert_allclose(updates, expected, rtol=1e-6)
+    # The untrained optimizer already descends: every coordinate moves against its gradient.
+    untrained = Optim4RL(Optim4RL.init_meta_params(jax.random.key(1)))
+    updates, _ = untrained.update(g, untrained.init(g), g)
+    assert (np.sign(updates) == -np.sign(g)).all()
+
+
+def test_optim4rl_without_processing_is_a_different_network():
+    assert Optim4RL.num_meta_params(gradient_processing=False) < Optim4RL.num_meta_params()
+    phi = Optim4RL.init_meta_params(jax.random.key(0), gradient_processing=False)
+    opt = Optim4RL(phi, gradient_processing=False)
+    updates, _ = opt.update(grads_like(PARAMS), opt.init(PARAMS), PARAMS)
+    assert all(np.isfinite(u).all() for u in jax.tree.leaves(updates))
+
+
+# -- OPEN -----------------------------------------------------------------------------------
+def test_open_has_the_published_sizes():
+    assert OPEN.num_meta_params() == 1211 and OPEN.num_meta_params(size="larger") == 3571
+    assert len(FEATURES) == 19
+
+
+def test_open_features_by_hand_on_a_tiny_network():
+    net = MLP((3,), 2, "relu")
+    params = {"actor": net.init(jax.random.key(0), jnp.zeros((1, 2)))}
+    kernel = params["actor"]["params"]["layer_0"]["kernel"]  # (2, 3): the first of 2 layers
+    g = jnp.array([[0.2, -0.1, 0.0], [0.4, 0.3, -0.2]])
+    activations = {"layer_0": jnp.array([[1.0, 0.0, 3.0], [1.0, 0.0, 1.0]]), "layer_1": jnp.array([[1.0, 2.0]])}
+    dormancy = common.dormancy_tree(params["actor"], activations)["params"]["layer_0"]["kernel"]
+    layer = common.layer_proportions(params)["actor"]["params"]["layer_0"]["kernel"]
+    momenta = jnp.asarray(BETAS) * 0.0 + (1 - jnp.asarray(BETAS)) * g[..., None]  # first step from zero
+    x = np.asarray(features(kernel, g, momenta, 0.25, layer, 2 / 3, dormancy))
+    assert x.shape == (2, 3, 19)
+
+    def rms_normalised(v):
+        v = np.asarray(v, np.float64)
+        return v / np.sqrt(1e-5 + np.mean(v**2))
+
+    gn, pn, mn = np.asarray(g, np.float64), np.asarray(kernel, np.float64), np.asarray(momenta, np.float64)
+    np.testing.assert_allclose(x[..., 0], rms_normalised(pn), rtol=1e-5)
+    for i in range(6):
+        np.testing.assert_allclose(x[..., 1 + i], rms_normalised(np.sign(mn[..., i])), rtol=1e-5)
+        np.testing.assert_allclose(x[..., 7 + i], rms_normalised(np.log(np.abs(mn[..., i]) + 1e-13)), rtol=1e-5)
+    np.testing.assert_allclose(x[..., 13], rms_normalised(np.sign(gn)), rtol=1e-5)
+    np.testing.assert_allclose(x[..., 14], rms_normalised(np.log(np.abs(gn) + 1e-13)), rtol=1e-5)
+    np.testing.assert_allclose(x[..., 15], 0.25)
+    np.testing.assert_allclose(x[..., 16], 0.0)  # layer 0 of 2
+    np.testing.assert_allclose(x[..., 17], 2 / 3, rtol=1e-6)
+    # neuron activity [1, 0, 2] over its mean 1: the dead middle neuron scores 0, on every row
+    np.testing.assert_allclose(x[..., 18], [[1.0, 0.0, 2.0]] * 2, rtol=1e-6)
+    head = common.layer_proportions(params)["actor"]["params"]["layer_1"]["bias"]
+    assert float(head) == 1.0
+
+
+def test_open_update_is_zero_mean_and_noise_is_actor_only():
+    phi = OPEN.init_meta_params(jax.random.key(0))
+    opt = OPEN(phi)
+    is_actor = {"actor": {"w": True, "b": True}, "critic": {"w": False}}
+    grads = grads_like(PARAMS)
+
+    def step(key, actor_mask=is_actor):
+        return opt.update(grads, opt.init(PARAMS), PARAMS, key=key, is_actor=actor_mask)[0]
+
+    a, b = step(jax.random.key(1)), step(jax.random.key(2))
+    total = sum(x.sum() for x in jax.tree.leaves(a))
+    assert abs(float(total)) < 1e-7  # u = u_hat - mean(u_hat)
+    diff = jax.tree.map(lambda x, y: np.abs(np.asarray(x - y)).max(), a, b)
+    assert diff["actor"]["w"] > 0 and diff["actor"]["b"] > 0
+    # critic updates differ only through the shared mean, by one constant
+    critic = np.asarray(a["critic"]["w"] - b["critic"]["w"])
+    np.testing.assert_allclose(critic, critic[0], atol=1e-9)
+    no_actor = jax.tree.map(lambda _: False, is_actor)
+    assert jax.tree.all(jax.tree.map(np.array_equal, step(jax.random.key(1), no_actor), step(jax.random.key(2), no_actor)))
+    deterministic = OPEN(phi, stochastic=False)
+    out = deterministic.update(grads, deterministic.init(PARAMS), PARAMS)[0]  # no key needed
+    assert all(np.isfinite(x).all() for x in jax.tree.leaves(out))
+    with pytest.raises(ValueError, match="needs a PRNG key"):
+        opt.update(grads, opt.init(PARAMS), PARAMS)
+
+
+def test_open_ablations_zero_their_features():
+    assert ablation("stochasticity") == {"stochastic": False}
+    assert ablation("dormancy") == {"disable": ("dormancy",)}
+    settings = ablation("no_features")
+    mask = feature_mask(settings["disable"])
+    assert settings["stochastic"] is False and mask[:15].all() and not mask[15:].any()
+    phi = OPEN.init_meta_params(jax.random.key(0))
+    # A disabled input cannot change the update.
+    opt = OPEN(phi, disable=("training_proportion",), stochastic=False)
+    a = opt.update(grads_like(PARAMS), opt.init(PARAMS), PARAMS, training_proportion=0.0)[0]
+    b = opt.update(grads_like(PARAMS), opt.init(PARAMS), PARAMS, training_proportion=1.0)[0]
+    assert jax.tree.all(jax.tree.map(np.array_equal, a, b))
+    full = OPEN(phi, stochastic=False)
+    c = full.update(grads_like(PARAMS), full.init(PARAMS), PARAMS, training_proportion=1.0)[0]
+    assert not jax.tree.all(jax.tree.map(np.array_equal, a, c))
+
+
+def test_zero_meta_params_make_zero_updates():
+    zeros = jax.tree.map(jnp.zeros_like, OPEN.init_meta_params(jax.random.key(0)))
+    opt = OPEN(zeros)
+    updates = opt.update(grads_like(PARAMS), opt.init(PARAMS), PARAMS, key=jax.random.key(0))[0]
+    assert all(np.array_equal(u, np.zeros_like(u)) for u in jax.tree.leaves(updates))
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+def test_authors_checkpoints_load_in_their_layout(anchors_dir):
+    for name in ("breakout_OPEN.npy", "gridworld_OPEN.npy"):
+        flat = np.load(anchors_dir / "open_pretrained" / name)
+        phi, size = load_open_checkpoint(anchors_dir / "open_pretrained" / name)
+        assert size == "default"
+        gru, mlp = phi["gru_params"]["params"], phi["params"]["params"]
+        # SPEC 2.7 offsets: hn.bias first, iz.kernel ends at 679, the MLP starts at 680 with layers_0.bias
+        np.testing.assert_array_equal(gru["hn"]["bias"], flat[:8])
+        np.testing.assert_array_equal(gru["hn"]["kernel"].ravel(), flat[8:72])
+        np.testing.assert_array_equal(gru["iz"]["kernel"].ravel(), flat[680 - 152 : 680])
+        np.testing.assert_array_equal(mlp["layers_0"]["bias"], flat[680:696])
+        np.testing.assert_array_equal(mlp["layers_6"]["kernel"].ravel(), flat[-48:])
+
+
+def test_checkpoint_errors_and_round_trip(tmp_path):
+    np.save(tmp_path / "bad.npy", np.zeros(100, np.float32))
+    with pytest.raises(ConfigError, match="100 values match no OPEN size"):
+        load_open_checkpoint(tmp_path / "bad.npy")
+    phi = Optim4RL.init_meta_params(jax.random.key(3))
+    path = save_meta_params(tmp_path / "optim4rl.npz", phi, "optim4rl", settings={"learning_rate": 1e-3}, trained_on="catch")
+    loaded, meta = load_meta_params(path, Optim4RL.init_meta_params(jax.random.key(0)))
+    assert jax.tree.all(jax.tree.map(np.array_equal, loaded, phi))
+    assert meta == {"kind": "optim4rl", "size": 538, "settings": {"learning_rate": 1e-3}, "trained_on": "catch"}
+    with pytest.raises(ConfigError, match="holds 538 meta-parameters of a 'optim4rl'; the template has 1211"):
+        load_meta_params(path, OPEN.init_meta_params(jax.random.key(0)))
