@@ -31,3 +31,37 @@ def tidy_metrics(metrics: Mapping[str, Any], steps_per_update: int, **labels: An
     for column, value in labels.items():
         frame.insert(0, column, value)
     return frame
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, confidence: float = 0.9, resamples: int = 2000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over axis 0 (seeds) and its percentile-bootstrap interval, for every column.
+
+    ``values`` is ``(seeds, ...)``; returns ``(mean, low, high)`` each shaped ``values.shape[1:]``.
+    """
+    values = np.asarray(values, np.float64)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, values.shape[0], size=(resamples, values.shape[0]))
+    means = values[picks].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return values.mean(0), np.percentile(means, tail, axis=0), np.percentile(means, 100.0 - tail, axis=0)
+
+
+def summarise_curves(frame: pd.DataFrame, by: list[str], metric: str = "episode_return", **ci: Any) -> pd.DataFrame:
+    """Per group and env step: the mean of ``metric`` over seeds with a bootstrap interval."""
+    rows = []
+    for keys, group in frame[frame["metric"] == metric].groupby(by):
+        table = group.pivot(index="seed", columns="env_steps", values="value")
+        mean, low, high = bootstrap_mean_ci(table.to_numpy(), **ci)
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        rows.append(pd.DataFrame({**dict(zip(by, keys)), "env_steps": table.columns, "mean": mean, "low": low, "high": high}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def final_values(frame: pd.DataFrame, by: list[str], metric: str = "episode_return", last_fraction: float = 0.1) -> pd.DataFrame:
+    """Per group and seed: the mean of ``metric`` over the last ``last_fraction`` of updates."""
+    selected = frame[frame["metric"] == metric]
+    cutoff = selected.groupby(by)["update"].transform(lambda u: u.max() * (1.0 - last_fraction))
+    late = selected[selected["update"] >= cutoff]
+    return late.groupby(by + ["seed"], as_index=False)["value"].mean()

@@ -24,3 +24,12 @@ def save_figure(fig: plt.Figure, figures_dir: str | os.PathLike, name: str) -> l
     fig.savefig(paths[0], dpi=200)
     fig.savefig(paths[1])
     return paths
+
+
+def plot_curves(ax: plt.Axes, summary, hue: str, label_format: str = "{}") -> None:
+    """Mean curves with shaded intervals from :func:`l2o4rl.analysis.summarise_curves`."""
+    for i, (name, group) in enumerate(summary.groupby(hue, sort=False)):
+        color = sns.color_palette()[i % 10]
+        ax.plot(group["env_steps"], group["mean"], color=color, label=label_format.format(name))
+        ax.fill_between(group["env_steps"], group["low"], group["high"], color=color, alpha=0.25, linewidth=0)
+    ax.set_xlabel("environment steps")

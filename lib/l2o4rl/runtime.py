@@ -1,8 +1,8 @@
 """Process-wide JAX setup and provenance of a run.
 
 Importing :mod:`l2o4rl` calls :func:`configure_jax` once: a persistent compilation
-cache (so repeated runs and CI skip recompiling), on CPU one XLA host device per core so
-that work sharded over devices uses every core, and XNNPACK off (see :func:`_set_xla_flags`).
+cache (so repeated runs and CI skip recompiling) and, on CPU, one XLA host device per
+core so that work sharded over devices uses every core.
 """
 
 from __future__ import annotations
@@ -34,21 +34,16 @@ def project_root() -> Path:
 
 
 def _set_xla_flags() -> None:
-    """One host device per core, and XNNPACK off (unless the user's XLA_FLAGS say otherwise).
+    """One XLA host device per core (unless the user's XLA_FLAGS say otherwise).
 
-    XLA:CPU's XNNPACK path intermittently deadlocks (every thread idle, the result never
-    ready) on vmapped training runs with OPEN's noise on jaxlib 0.10.2; without it those
-    runs complete. Must happen before jax initialises its backends, i.e. before `import jax`.
+    Must happen before jax initialises its backends, i.e. before ``import jax``.
     """
     if "jax" in sys.modules:
         return
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        flags += f" --xla_force_host_platform_device_count={cores}"
-    if "xla_cpu_use_xnnpack" not in flags:
-        flags += " --xla_cpu_use_xnnpack=false"
-    os.environ["XLA_FLAGS"] = flags.strip()
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cores}".strip()
 
 
 def configure_jax() -> None:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
-from flax.linen.initializers import constant, orthogonal
+from flax.linen.initializers import constant
+
+from ..initializers import orthogonal
 
 ACTIVATIONS = {"relu": nn.relu, "tanh": nn.tanh}
 

@@ -1,6 +1,6 @@
 """Named experiments, each with a config at every scale (``quick``, ``cpu``, ``paper``)."""
 
-from . import overview  # noqa: F401  (registers its experiments)
+from . import baselines, overview  # noqa: F401  (each registers its experiments)
 from .registry import EXPERIMENTS, Experiment, figures_of_notebook, get, register
 
 __all__ = ["EXPERIMENTS", "Experiment", "figures_of_notebook", "get", "register"]

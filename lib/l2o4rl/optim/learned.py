@@ -17,11 +17,13 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 
 from ..config import ConfigError
+from ..initializers import orthogonal
 
 
 class LearnedOptimizer(optax.GradientTransformationExtraArgs):
@@ -50,6 +52,11 @@ class LearnedOptimizer(optax.GradientTransformationExtraArgs):
     def num_meta_params(cls, **structure: Any) -> int:
         shapes = jax.eval_shape(lambda k: cls.init_meta_params(k, **structure), jax.random.key(0))
         return sum(x.size for x in jax.tree.leaves(shapes))
+
+
+def gru_cell(features: int, **kwargs) -> nn.GRUCell:
+    """flax's GRU cell with a vmap-safe orthogonal recurrent init (see :mod:`l2o4rl.initializers`)."""
+    return nn.GRUCell(features, recurrent_kernel_init=orthogonal(), **kwargs)
 
 
 def zeros_like_with_hidden(params: Any, hidden: int) -> Any:

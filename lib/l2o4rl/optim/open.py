@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import check_choice
-from .learned import LearnedOptimizer, map_leaves, zeros_like_with_hidden
+from .learned import LearnedOptimizer, gru_cell, map_leaves, zeros_like_with_hidden
 
 BETAS = (0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
 FEATURES = (
@@ -107,7 +107,7 @@ class OPEN(LearnedOptimizer):
         check_choice("OPEN size", size, SIZES)
         gru_features, width = SIZES[size]
         gru_key, head_key = jax.random.split(key)
-        gru = nn.GRUCell(gru_features)
+        gru = gru_cell(gru_features)
         return {
             "gru_params": gru.init(gru_key, jnp.zeros((1, gru_features)), jnp.zeros((1, len(FEATURES)))),
             "params": head(width).init(head_key, jnp.zeros((1, gru_features))),
@@ -124,7 +124,7 @@ class OPEN(LearnedOptimizer):
     ):
         check_choice("OPEN size", size, SIZES)
         gru_features, width = SIZES[size]
-        gru, mlp = nn.GRUCell(gru_features), head(width)
+        gru, mlp = gru_cell(gru_features), head(width)
         mask = jnp.asarray(feature_mask(disable))
         a1, a2, a3 = scales
 

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from . import processing
-from .learned import LearnedOptimizer, map_leaves, zeros_like_with_hidden
+from .learned import LearnedOptimizer, gru_cell, map_leaves, zeros_like_with_hidden
 
 HIDDEN = 8
 
@@ -38,8 +38,8 @@ class Optim4RLNet(nn.Module):
             g_in, g2_in = processing.sign_log(g), processing.log_squared(g)[..., None]
         else:  # the later (RLC) variant: raw g and g^2
             g_in, g2_in = g[..., None], (g * g)[..., None]
-        h_m, x_m = nn.GRUCell(self.hidden, name="gru_m")(carries[0], g_in)
-        h_v, x_v = nn.GRUCell(self.hidden, name="gru_v")(carries[1], g2_in)
+        h_m, x_m = gru_cell(self.hidden, name="gru_m")(carries[0], g_in)
+        h_v, x_v = gru_cell(self.hidden, name="gru_v")(carries[1], g2_in)
         m = jnp.sign(g) * jnp.exp(nn.Dense(1, name="head_m")(x_m)[..., 0])
         v = jnp.exp(nn.Dense(1, name="head_v")(x_v)[..., 0])
         return (h_m, h_v), m / jnp.sqrt(v + 1e-8)
@@ -50,7 +50,7 @@ class LinearOptimNet(nn.Module):
 
     @nn.compact
     def __call__(self, carries, g):
-        h, x = nn.GRUCell(self.hidden, name="gru")(carries[0], processing.sign_log(g))
+        h, x = gru_cell(self.hidden, name="gru")(carries[0], processing.sign_log(g))
         o = nn.Dense(3, name="head")(x)
         return (h,), jnp.exp(o[..., 0]) * g + jnp.exp(o[..., 1]) * o[..., 2]
 
@@ -60,7 +60,7 @@ class L2LNet(nn.Module):
 
     @nn.compact
     def __call__(self, carries, g):
-        h, x = nn.GRUCell(self.hidden, name="gru")(carries[0], processing.l2l_preprocess(g))
+        h, x = gru_cell(self.hidden, name="gru")(carries[0], processing.l2l_preprocess(g))
         return (h,), jnp.exp(nn.Dense(1, name="head")(x)[..., 0]) * g
 
 

@@ -1,0 +1,67 @@
+"""Hand-designed baselines: Adam vs RMSProp learning curves on tasks of every kind."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pandas as pd
+
+from ..agents.random_policy import make_random_rollout
+from ..analysis import tidy_metrics
+from ..config import Config, ConfigError, config, setting
+from ..envs import make
+from ..optim.baselines import BASELINES
+from ..tasks import TASKS, get_task
+from .registry import Experiment, register
+
+
+@config
+class BaselineCurvesConfig(Config):
+    tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
+    total_timesteps: tuple[int, ...] = setting((100_000,), doc="one budget per task")
+    optimizers: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
+    seeds: int = setting(3, ge=1)
+
+    def validate(self) -> None:
+        if len(self.total_timesteps) != len(self.tasks):
+            raise ConfigError(
+                f"BaselineCurvesConfig.total_timesteps has {len(self.total_timesteps)} entries; it needs one per task "
+                f"({len(self.tasks)}: {', '.join(self.tasks)})"
+            )
+
+
+def random_policy_return(env_name: str, key: jax.Array, num_envs: int = 64, num_steps: int = 2_000) -> float:
+    finished = np.asarray(jax.jit(make_random_rollout(*make(env_name), num_envs, num_steps))(key))
+    return float(np.nanmean(finished))
+
+
+def baseline_curves(cfg: BaselineCurvesConfig, seed: int):
+    """Train every (task, optimizer) for ``cfg.seeds`` seeds (vmapped); tidy curves and random-policy returns."""
+    keys = jax.random.split(jax.random.key(seed), cfg.seeds)
+    curves, floors = [], []
+    for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
+        task = get_task(task_name)
+        for optimizer in cfg.optimizers:
+            train = task.make_train(task.optimizer(optimizer), total_timesteps=steps)
+            _, metrics = jax.jit(jax.vmap(train))(keys)
+            agent_cfg = train.agent.cfg
+            curves.append(tidy_metrics(metrics, agent_cfg.steps_per_update, task=task_name, optimizer=optimizer))
+        floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
+    return {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors)}, {}
+
+
+BASELINE_TASKS = ("catch", "small_dense_long", "breakout", "inverted_pendulum")
+
+register(
+    Experiment(
+        name="baseline_curves",
+        notebook="01_baselines",
+        figures=("baselines_adam_vs_rmsprop",),
+        configs={
+            "quick": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(4_096, 1_280, 16_384, 4_096), seeds=2),
+            "cpu": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(100_000, 1_000_000, 2_000_000, 500_000), seeds=5),
+            "paper": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(1_000_000, 10_000_000, 10_000_000, 5_000_000), seeds=10),
+        },
+        compute=baseline_curves,
+    )
+)
