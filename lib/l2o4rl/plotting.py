@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import EngFormatter
 import seaborn as sns
 
 PAPER_WIDTH_IN = 6.75  # a two-column paper's text width
@@ -33,3 +34,4 @@ def plot_curves(ax: plt.Axes, summary, hue: str, label_format: str = "{}") -> No
         ax.plot(group["env_steps"], group["mean"], color=color, label=label_format.format(name))
         ax.fill_between(group["env_steps"], group["low"], group["high"], color=color, alpha=0.25, linewidth=0)
     ax.set_xlabel("environment steps")
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 500k, 1M: no offset text to collide with labels

@@ -1,0 +1,44 @@
+import jax
+import numpy as np
+import pytest
+
+from l2o4rl.config import ConfigError
+from l2o4rl.tasks import TASKS, get_task
+
+
+def test_every_task_builds_its_agent_and_optimizers():
+    for task in TASKS.values():
+        assert task.agent in ("ppo", "a2c")
+        for name in ("adam", "rmsprop", "sgd", "lion"):
+            task.optimizer(name)
+        cfg = task.at(total_timesteps=task.config.steps_per_update)
+        assert cfg.num_updates == 1
+
+
+def test_tuned_settings_follow_the_papers():
+    assert get_task("breakout").learning_rate == 1e-2 and get_task("breakout").adam == {"b1": 0.9, "b2": 0.99}
+    assert get_task("gridworld").config.num_envs == 1024 and get_task("gridworld").config.num_steps == 20
+    assert get_task("big_dense_long").config.torso == "conv" and get_task("small_dense_long").config.torso == "mlp"
+    assert get_task("small_dense_long").config.gamma == 0.995 and get_task("small_dense_long").config.num_steps == 20
+    # RMSProp takes the same learning rate as Adam (SPEC 1.2)
+    params = {"w": np.ones(2, np.float32)}
+    opt = get_task("breakout").optimizer("rmsprop")
+    step, _ = opt.update({"w": np.array([1.0, -1.0], np.float32)}, opt.init(params))
+    np.testing.assert_allclose(np.abs(step["w"]), 1e-2 / np.sqrt(0.1), rtol=1e-3)  # first RMSProp step, decay 0.9
+
+
+def test_bad_task_and_budget():
+    with pytest.raises(ConfigError, match="unknown task 'pong'; valid choices: 'catch'"):
+        get_task("pong")
+    with pytest.raises(ConfigError, match="total_timesteps = 10 is less than one rollout"):
+        get_task("breakout").at(total_timesteps=10)
+
+
+def test_task_trains_on_a_sampled_gridworld_level():
+    from l2o4rl.envs.gridworld import sample_level
+
+    task = get_task("gridworld")
+    train = task.make_train(task.optimizer("adam"), num_envs=8, num_minibatches=2, total_timesteps=8 * 20 * 2)
+    level = sample_level(jax.random.key(5))
+    _, metrics = jax.jit(train)(jax.random.key(0), level)
+    assert metrics["actor_loss"].shape == (2,) and np.isfinite(metrics["actor_loss"]).all()
