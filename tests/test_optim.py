@@ -10,6 +10,7 @@ from l2o4rl.agents.networks import MLP
 from l2o4rl.config import ConfigError
 from l2o4rl.optim import processing
 from l2o4rl.optim.checkpoints import load_meta_params, load_open_checkpoint, save_meta_params
+from l2o4rl.optim.learned import gru_cell, gru_step
 from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, features, feature_mask
 from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
 
@@ -97,6 +98,18 @@ def test_bad_settings_are_named():
         OPEN(OPEN.init_meta_params(jax.random.key(0)), disable=("plasticity",))
     with pytest.raises(ConfigError, match="unknown OPEN ablation 'momentum'"):
         ablation("momentum")
+
+
+def test_fused_gru_step_equals_flax_gru_cell():
+    cell = gru_cell(8)
+    x, h = jax.random.normal(jax.random.key(1), (5, 19)), jax.random.normal(jax.random.key(2), (5, 8))
+    params = cell.init(jax.random.key(0), h, x)
+    # non-zero biases, so every bias is exercised
+    params = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.key(3), p.shape), params)
+    expected, _ = cell.apply(params, h, x)
+    actual, out = gru_step(params["params"], h, x)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(actual, out)
 
 
 # -- Optim4RL's structure ---------------------------------------------------------------------

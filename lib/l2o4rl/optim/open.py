@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import check_choice
-from .learned import LearnedOptimizer, gru_cell, map_leaves, zeros_like_with_hidden
+from .learned import LearnedOptimizer, gru_cell, gru_step, map_leaves, stack, unstack, zeros_like_with_hidden
 
 BETAS = (0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
 FEATURES = (
@@ -86,14 +86,6 @@ def head(width: int) -> nn.Module:
     )
 
 
-def standard_normal_like(key: jax.Array, tree: Any) -> Any:
-    """N(0, 1) noise shaped like ``tree``, drawn as one flat vector (one RNG call per update)."""
-    leaves, treedef = jax.tree.flatten(tree)
-    flat = jax.random.normal(key, (sum(x.size for x in leaves),))
-    ends = np.cumsum([x.size for x in leaves])[:-1]
-    return treedef.unflatten([part.reshape(x.shape) for part, x in zip(jnp.split(flat, ends), leaves)])
-
-
 class OPENState(NamedTuple):
     momenta: Any  # leaves shaped param.shape + (6,)
     carry: Any  # leaves shaped param.shape + (GRU features,)
@@ -124,7 +116,7 @@ class OPEN(LearnedOptimizer):
     ):
         check_choice("OPEN size", size, SIZES)
         gru_features, width = SIZES[size]
-        gru, mlp = gru_cell(gru_features), head(width)
+        mlp = head(width)
         mask = jnp.asarray(feature_mask(disable))
         a1, a2, a3 = scales
 
@@ -141,25 +133,28 @@ class OPEN(LearnedOptimizer):
             dormancy = ones if dormancy is None else dormancy
             layer_proportion = jax.tree.map(lambda _: 0.0, ones) if layer_proportion is None else layer_proportion
             is_actor = jax.tree.map(lambda _: True, ones) if is_actor is None else is_actor
-            noise = standard_normal_like(key, params) if stochastic else jax.tree.map(jnp.zeros_like, params)
 
-            def leaf(g, p, momenta, carry, layer, dorm, actor, eps):
-                g = jax.lax.stop_gradient(g)
-                momenta = update_momenta(momenta, g)
-                x = features(p, g, momenta, training_proportion, layer, batch_proportion, dorm) * mask
-                carry, out = gru.apply(meta_params["gru_params"], carry, x)
-                m, e, delta = jnp.moveaxis(mlp.apply(meta_params["params"], out), -1, 0)
-                u_hat = a1 * m * jnp.exp(a2 * e)
-                if stochastic:
-                    u_hat = u_hat + actor * a3 * delta * eps
-                return u_hat, momenta, carry
+            def leaf_inputs(g, p, momenta, layer, dorm, actor):
+                momenta = update_momenta(momenta, jax.lax.stop_gradient(g))
+                x = features(p, jax.lax.stop_gradient(g), momenta, training_proportion, layer, batch_proportion, dorm)
+                return x, momenta, jnp.broadcast_to(jnp.asarray(actor, jnp.float32), p.shape)[..., None]
 
-            u_hat, momenta, carry = map_leaves(
-                leaf, grads, params, state.momenta, state.carry, layer_proportion, dormancy, is_actor, noise
+            x, momenta, actor = map_leaves(
+                leaf_inputs, grads, params, state.momenta, layer_proportion, dormancy, is_actor
             )
-            leaves = jax.tree.leaves(u_hat)
-            mean = sum(x.sum() for x in leaves) / sum(x.size for x in leaves)
-            return jax.tree.map(lambda u: -(u - mean), u_hat), OPENState(momenta, carry)
+            # One pass of the network over every coordinate of every tensor at once.
+            shapes = [p.shape for p in jax.tree.leaves(params)]
+            carry, out = gru_step(meta_params["gru_params"]["params"], stack(state.carry), stack(x) * mask)
+            m, e, delta = mlp.apply(meta_params["params"], out).T
+            u_hat = a1 * m * jnp.exp(a2 * e)
+            if stochastic:
+                u_hat = u_hat + stack(actor)[:, 0] * a3 * delta * jax.random.normal(key, u_hat.shape)
+            u = u_hat - u_hat.mean()
+            treedef = jax.tree.structure(params)
+            return (
+                treedef.unflatten(unstack(-u, shapes)),
+                OPENState(momenta, treedef.unflatten(unstack(carry, shapes))),
+            )
 
         return init, update
 
