@@ -34,7 +34,8 @@ class LearnedOptimizer(optax.GradientTransformationExtraArgs):
     structure: tuple[str, ...] = ()
 
     def __new__(cls, meta_params: Any, **settings: Any):
-        valid = tuple(inspect.signature(cls._build).parameters)[1:]
+        named = [p.name for p in inspect.signature(cls._build).parameters.values() if p.kind != p.VAR_KEYWORD]
+        valid = tuple(named[1:]) + cls.structure
         for key in settings:
             if key not in valid:
                 raise ConfigError(f"{cls.__name__} has no setting {key!r}; valid settings: {', '.join(valid)}")

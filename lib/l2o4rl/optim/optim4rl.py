@@ -100,14 +100,11 @@ class Optim4RL(_RecurrentOptimizer):
     """Optim4RL (SPEC 1.2); ``gradient_processing=False`` is the later variant fed raw g and g^2."""
 
     num_carries = 2
+    structure = ("gradient_processing",)
 
     @classmethod
     def network(cls, gradient_processing: bool = True) -> nn.Module:
         return Optim4RLNet(gradient_processing=gradient_processing)
-
-    @classmethod
-    def _build(cls, meta_params, learning_rate: float = 1e-3, gradient_processing: bool = True):
-        return super()._build(meta_params, learning_rate, gradient_processing=gradient_processing)
 
 
 class LinearOptim(_RecurrentOptimizer):
@@ -115,16 +112,8 @@ class LinearOptim(_RecurrentOptimizer):
     def network(cls) -> nn.Module:
         return LinearOptimNet()
 
-    @classmethod
-    def _build(cls, meta_params, learning_rate: float = 1e-3):
-        return super()._build(meta_params, learning_rate)
-
 
 class L2L(_RecurrentOptimizer):
     @classmethod
     def network(cls) -> nn.Module:
         return L2LNet()
-
-    @classmethod
-    def _build(cls, meta_params, learning_rate: float = 1e-3):
-        return super()._build(meta_params, learning_rate)
