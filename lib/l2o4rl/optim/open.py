@@ -39,7 +39,6 @@ FEATURES = (
     "batch_proportion",
     "dormancy",
 )
-NUM_NORMALISED = 15  # features 0-14 are RMS-normalised per tensor
 LOG_EPS = 1e-13
 RMS_EPS = 1e-5
 EXTRA_INPUTS = ("training_proportion", "layer_proportion", "batch_proportion", "dormancy")
