@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..agents.random_policy import make_random_rollout
-from ..analysis import tidy_metrics
 from ..config import Config, ConfigError, config, setting
 from ..envs import make
+from ..evaluation import training_curves
 from ..optim.baselines import BASELINES
 from ..tasks import TASKS, get_task
 from .registry import Experiment, register
@@ -42,10 +42,7 @@ def baseline_curves(cfg: BaselineCurvesConfig, seed: int):
     for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
         task = get_task(task_name)
         for optimizer in cfg.optimizers:
-            train = task.make_train(task.optimizer(optimizer), total_timesteps=steps)
-            _, metrics = jax.jit(jax.vmap(train))(keys)
-            agent_cfg = train.agent.cfg
-            curves.append(tidy_metrics(metrics, agent_cfg.steps_per_update, task=task_name, optimizer=optimizer))
+            curves.append(training_curves(task_name, task.optimizer(optimizer), keys, steps, optimizer=optimizer))
         floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
     return {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors)}, {}
 
