@@ -57,14 +57,14 @@ class A2C(OnPolicyAgent):
         return total, ({"actor_loss": actor_loss, "value_loss": value_loss, "entropy": ent}, activations)
 
     def rollout_loss(self, state: AgentState, env_params=None):
-        """Collect a fresh rollout and return ``(state, grads, losses, activations)`` at the current params.
-
-        The meta-gradient trainer differentiates this loss w.r.t. the optimizer's parameters.
-        """
+        """Collect a fresh rollout and return ``(state, grads, losses, activations)`` at the current params."""
         state, transitions, last_value = self.collect_rollout(state, env_params)
         advantages, targets = common.gae(transitions, last_value, self.cfg.gamma, self.cfg.gae_lambda)
         grad_fn = jax.value_and_grad(self.loss, has_aux=True)
-        (_, (losses, activations)), grads = grad_fn(state.params, transitions, advantages, targets)
+        # The optimizer's inputs carry no meta-gradient (SPEC 1.4); stopping it here keeps
+        # reverse mode from differentiating the gradient computation itself.
+        params = jax.lax.stop_gradient(state.params)
+        (_, (losses, activations)), grads = grad_fn(params, transitions, advantages, targets)
         return state, grads, {**losses, "grad_norm": optax.global_norm(grads)}, activations
 
     def update(self, state: AgentState, env_params=None):

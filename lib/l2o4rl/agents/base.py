@@ -126,11 +126,13 @@ class OnPolicyAgent:
         """``num_steps`` steps of every env; returns the time-major transitions and the last value."""
         cfg, env_params = self.cfg, self.default_env_params if env_params is None else env_params
         step_env = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))
+        # Rollouts are data: a meta-gradient must not differentiate through them.
+        params = jax.lax.stop_gradient(state.params)
 
         def env_step(state: AgentState, key):
             action_key, step_key = jax.random.split(key)
             obs = self.normalize_obs(state, state.obs)
-            dist, value, _ = self.policy_value(state.params, obs)
+            dist, value, _ = self.policy_value(params, obs)
             action = common.sample_action(action_key, dist, self.discrete)
             logp = common.log_prob(dist, action, self.discrete)
             next_obs, env_state, reward, terminated, truncated, info = step_env(
@@ -144,7 +146,7 @@ class OnPolicyAgent:
                 return_stats = return_stats.update(discounted)
                 learn_reward = learn_reward / jnp.sqrt(return_stats.var + 1e-8)
             # Truncation is not failure: bootstrap from the value of the observation it cut off.
-            final_value = self.value(state.params, self.normalize_obs(state, info["final_observation"]))
+            final_value = self.value(params, self.normalize_obs(state, info["final_observation"]))
             bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
             learn_reward = learn_reward + cfg.gamma * final_value * bootstrap
             state = state._replace(
@@ -158,7 +160,7 @@ class OnPolicyAgent:
 
         key, rollout_key = jax.random.split(state.key)
         state, transitions = jax.lax.scan(env_step, state._replace(key=key), jax.random.split(rollout_key, cfg.num_steps))
-        last_value = self.value(state.params, self.normalize_obs(state, state.obs))
+        last_value = self.value(params, self.normalize_obs(state, state.obs))
         if cfg.normalize_obs:  # stats move once per rollout, after it was collected with fixed stats
             state = state._replace(obs_stats=state.obs_stats.update(transitions.obs))
         return state, transitions, last_value

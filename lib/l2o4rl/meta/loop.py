@@ -12,6 +12,7 @@ summed, shown on the bar and reported with a warning at the end.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -74,6 +75,16 @@ def load_checkpoint(directory: Path, template: Any, fingerprint: str) -> tuple[A
     return jax.tree.unflatten(treedef, restored), metrics, int(meta["steps_done"])
 
 
+@functools.lru_cache(maxsize=16)
+def _chunk_runner(step: StepFn) -> Callable:
+    """``step`` scanned over a static number of steps, jitted once per step function (reruns reuse it)."""
+
+    def scan_steps(state, length):
+        return jax.lax.scan(lambda s, _: step(s), state, None, length=length)
+
+    return jax.jit(scan_steps, static_argnums=1)
+
+
 def run_outer_loop(
     step: StepFn,
     state: State,
@@ -101,10 +112,7 @@ def run_outer_loop(
     if directory is not None and (directory / META_FILE).exists():
         state, metrics, done = load_checkpoint(directory, state, fingerprint)
 
-    def scan_steps(state, length):
-        return jax.lax.scan(lambda s, _: step(s), state, None, length=length)
-
-    run_chunk = jax.jit(scan_steps, static_argnums=1)
+    run_chunk = _chunk_runner(step)
     with tqdm(total=num_steps, initial=done, desc=desc, disable=not progress, unit="step") as bar:
         while done < num_steps:
             length = min(chunk, num_steps - done)

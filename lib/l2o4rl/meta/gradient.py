@@ -1,0 +1,221 @@
+"""Meta-gradient training of a learned optimizer with pipeline training (SPEC 1.3-1.4).
+
+One outer step, for every agent of every task at once (vmapped):
+
+1. re-initialise the agents whose reset phase has come (pipeline or lockstep, see
+   :mod:`.pipeline`), and any agent whose parameters went non-finite;
+2. run ``K`` A2C updates with the learned optimizer built from ``phi`` (``lax.scan``);
+3. collect a fresh rollout at ``theta_{t+K}`` and take the agent's own A2C loss on it;
+4. differentiate the mean loss over agents (and tasks) w.r.t. ``phi`` -- truncated
+   backpropagation through the ``K`` updates, gradient inputs stop-gradient -- and apply
+   it with clipped Adam. A non-finite meta-gradient skips the update and is counted.
+
+Each agent learns from its own single environment during meta-training (SPEC 1.4); the
+optimizer's learning rate is each task's agent learning rate.
+
+    trainer = MetaGradientTrainer(MetaGradientConfig(tasks=("catch_a2c",)))
+    state, metrics = trainer.train(jax.random.key(0))
+    optimizer = trainer.optimizer(state.meta_params, "catch_a2c")   # any optax loop
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..agents.a2c import A2C, A2CConfig
+from ..agents.base import AgentState
+from ..agents.common import gae
+from ..config import Config, ConfigError, config, setting
+from ..envs import make
+from ..optim.optim4rl import L2L, LinearOptim, Optim4RL
+from ..tasks import TASKS, get_task
+from .loop import NONFINITE, run_outer_loop
+from .pipeline import advance_ages, reset_mask, reset_offsets, select_agents
+
+META_OPTIMIZERS = {"optim4rl": Optim4RL, "linear_optim": LinearOptim, "l2l": L2L}
+A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
+INITS = ("random", "zero")
+
+# Multi-task meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent lr.
+GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
+              "big_dense_long")  # fmt: skip
+GRIDWORLD_REWARD_SCALES = (1e3, 1e2, 1e2, 1e1, 1e1, 1.0)
+GRIDWORLD_LEARNING_RATES = (1e-3, 3e-3, 3e-3, 3e-3, 1e-3, 3e-3)
+
+
+@config
+class MetaGradientConfig(Config):
+    tasks: tuple[str, ...] = setting(("catch_a2c",), each_in=A2C_TASKS, doc="A2C tasks meta-trained on together")
+    optimizer: str = setting("optim4rl", choices=tuple(META_OPTIMIZERS))
+    init: str = setting("random", choices=INITS, doc="initial meta-parameters: random (flax init) or all zero")
+    num_agents: int = setting(64, ge=1, doc="agents per task, one environment each")
+    inner_updates: int = setting(4, ge=1, doc="K: agent updates per outer step")
+    reset_period: int = setting(32, ge=1, doc="m: outer steps in one agent lifetime")
+    pipeline: bool = setting(True, doc="stagger agent resets (False: lockstep, the ablation)")
+    outer_steps: int = setting(100, ge=0)
+    meta_lr: float = setting(1e-3, gt=0.0)
+    meta_clip: float = setting(0.5, gt=0.0, doc="clip the meta-gradient by global norm")
+    reward_scales: tuple[float, ...] = setting((), doc="one per task; empty: the task's own")
+    learning_rates: tuple[float, ...] = setting((), doc="the optimizer's lr per task; empty: the task's agent lr")
+
+    def validate(self) -> None:
+        for name in ("reward_scales", "learning_rates"):
+            values = getattr(self, name)
+            if values and len(values) != len(self.tasks):
+                raise ConfigError(
+                    f"MetaGradientConfig.{name} has {len(values)} entries; it needs none or one per task "
+                    f"({len(self.tasks)}: {', '.join(self.tasks)})"
+                )
+
+    def learning_rate(self, task: str) -> float:
+        return self.learning_rates[self.tasks.index(task)] if self.learning_rates else get_task(task).learning_rate
+
+
+class MetaState(NamedTuple):
+    meta_params: Any
+    meta_opt_state: Any
+    agents: tuple[AgentState, ...]  # one batch of agents per task
+    ages: tuple[jax.Array, ...]  # outer steps since each agent's last reset
+    step: jax.Array
+    key: jax.Array
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The agents of one task: their config (single env, lifetime = one reset period) and env."""
+
+    task: str
+    config: A2CConfig
+    learning_rate: float
+    env: Any
+    env_params: Any
+
+
+class MetaGradientTrainer:
+    def __init__(self, cfg: MetaGradientConfig):
+        self.cfg = cfg
+        self.optimizer_class = META_OPTIMIZERS[cfg.optimizer]
+        self.meta_optimizer = optax.chain(optax.clip_by_global_norm(cfg.meta_clip), optax.adam(cfg.meta_lr))
+        self.offsets = jnp.asarray(reset_offsets(cfg.num_agents, cfg.reset_period, cfg.pipeline))
+        self.groups = []
+        for i, name in enumerate(cfg.tasks):
+            task = get_task(name)
+            lifetime_steps = cfg.reset_period * cfg.inner_updates * task.config.num_steps
+            agent_cfg = task.at(
+                num_envs=1,
+                total_timesteps=lifetime_steps,
+                reward_scale=cfg.reward_scales[i] if cfg.reward_scales else task.config.reward_scale,
+            )
+            env, env_params = make(agent_cfg.env, brax_backend=agent_cfg.brax_backend)
+            self.groups.append(_Group(name, agent_cfg, cfg.learning_rate(name), env, env_params))
+
+    # -- the learned optimizer -------------------------------------------------------------
+    def init_meta_params(self, key: jax.Array) -> Any:
+        meta_params = self.optimizer_class.init_meta_params(key)
+        return jax.tree.map(jnp.zeros_like, meta_params) if self.cfg.init == "zero" else meta_params
+
+    def optimizer(self, meta_params: Any, task: str) -> optax.GradientTransformationExtraArgs:
+        """The learned optimizer at ``task``'s learning rate, for use in any optax loop."""
+        return self.optimizer_class(meta_params, learning_rate=self.cfg.learning_rate(task))
+
+    def _agent(self, group: _Group, meta_params: Any) -> A2C:
+        optimizer = self.optimizer_class(meta_params, learning_rate=group.learning_rate)
+        return A2C(group.config, optimizer, group.env, group.env_params)
+
+    # -- one outer step ----------------------------------------------------------------------
+    def init(self, key: jax.Array, meta_params: Any = None) -> MetaState:
+        meta_key, key = jax.random.split(key)
+        meta_params = self.init_meta_params(meta_key) if meta_params is None else meta_params
+        agents = []
+        for group in self.groups:
+            key, agent_key = jax.random.split(key)
+            agent = self._agent(group, meta_params)
+            agents.append(jax.vmap(agent.init)(jax.random.split(agent_key, self.cfg.num_agents)))
+        return MetaState(
+            meta_params=meta_params,
+            meta_opt_state=self.meta_optimizer.init(meta_params),
+            agents=tuple(agents),
+            ages=tuple(jnp.zeros(self.cfg.num_agents, jnp.int32) for _ in self.groups),
+            step=jnp.asarray(0),
+            key=key,
+        )
+
+    def _reset(self, group: _Group, meta_params, agents: AgentState, ages, step, key):
+        """Re-initialise agents at their reset phase, and agents whose parameters went non-finite."""
+        fresh = jax.vmap(self._agent(group, meta_params).init)(jax.random.split(key, self.cfg.num_agents))
+        broken = ~jax.vmap(_all_finite)(agents.params)
+        mask = jnp.logical_and(step > 0, reset_mask(step, self.offsets, self.cfg.reset_period)) | broken
+        return select_agents(mask, fresh, agents), advance_ages(ages, mask) * (step > 0), jnp.sum(broken)
+
+    def _meta_loss(self, meta_params, group: _Group, agent_state: AgentState):
+        """One agent: K updates with the optimizer built from ``meta_params``, then its loss on a fresh rollout."""
+        agent = self._agent(group, meta_params)
+        state, _ = jax.lax.scan(lambda s, _: agent.update(s), agent_state, None, length=self.cfg.inner_updates)
+        # The rollout is data for the loss; the meta-gradient flows only through the parameters it scores.
+        after, transitions, last_value = agent.collect_rollout(jax.lax.stop_gradient(state))
+        advantages, targets = gae(transitions, last_value, group.config.gamma, group.config.gae_lambda)
+        loss, _ = agent.loss(state.params, transitions, advantages, targets)
+        return loss, after._replace(params=jax.lax.stop_gradient(state.params))
+
+    def step(self, meta_state: MetaState) -> tuple[MetaState, dict[str, jax.Array]]:
+        phi, step = meta_state.meta_params, meta_state.step
+        key, *reset_keys = jax.random.split(meta_state.key, len(self.groups) + 1)
+        resets = [
+            self._reset(g, phi, a, ages, step, k)
+            for g, a, ages, k in zip(self.groups, meta_state.agents, meta_state.ages, reset_keys)
+        ]
+        agents = tuple(r[0] for r in resets)
+
+        def total_loss(phi):
+            per_task = [jax.vmap(self._meta_loss, (None, None, 0))(phi, g, a) for g, a in zip(self.groups, agents)]
+            return jnp.mean(jnp.stack([jnp.mean(loss) for loss, _ in per_task])), tuple(s for _, s in per_task)
+
+        (loss, agents), grads = jax.value_and_grad(total_loss, has_aux=True)(phi)
+        updates, opt_state = self.meta_optimizer.update(grads, meta_state.meta_opt_state, phi)
+        finite = _all_finite(grads)
+        phi, opt_state = _where(finite, (optax.apply_updates(phi, updates), opt_state), (phi, meta_state.meta_opt_state))
+        metrics = {
+            "meta_loss": loss,
+            "meta_grad_norm": optax.global_norm(grads),
+            NONFINITE: (~finite).astype(jnp.int32),
+            "agents_reset_nonfinite": sum(r[2] for r in resets),
+            **{f"return_{g.task}": jnp.nanmean(a.episodes.last) for g, a in zip(self.groups, agents)},
+        }
+        new_state = MetaState(phi, opt_state, agents, tuple(r[1] for r in resets), step + 1, key)
+        return new_state, metrics
+
+    def train(
+        self,
+        key: jax.Array,
+        meta_params: Any = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        chunk: int = 10,
+        progress: bool = True,
+    ) -> tuple[MetaState, dict[str, np.ndarray]]:
+        """``outer_steps`` outer steps from ``init(key)``; resumable through ``checkpoint_dir``."""
+        return run_outer_loop(
+            self.step,
+            self.init(key, meta_params),
+            self.cfg.outer_steps,
+            chunk=chunk,
+            checkpoint_dir=checkpoint_dir,
+            fingerprint=self.cfg.replace(outer_steps=0).key(),  # a run may be extended
+            desc=f"meta-train {self.cfg.optimizer} on {'+'.join(self.cfg.tasks)}",
+            show=[f"return_{t}" for t in self.cfg.tasks] + ["meta_loss"],
+            progress=progress,
+        )
+
+
+def _all_finite(tree: Any) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+def _where(condition: jax.Array, if_true: Any, if_false: Any) -> Any:
+    return jax.tree.map(lambda a, b: jnp.where(condition, a, b), if_true, if_false)

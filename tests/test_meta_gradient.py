@@ -1,0 +1,106 @@
+"""Meta-gradient training with pipeline training (SPEC 1.3-1.4): schedule, gradients, NaN, resume."""
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from l2o4rl.config import ConfigError
+from l2o4rl.meta import CheckpointMismatchError
+from l2o4rl.meta.gradient import MetaGradientConfig, MetaGradientTrainer
+from l2o4rl.meta.pipeline import age_schedule, reset_offsets, select_agents
+
+TINY = MetaGradientConfig(tasks=("small_dense_short",), num_agents=4, inner_updates=2, reset_period=4, outer_steps=4)
+
+
+def flat(tree):
+    return np.asarray(jax.flatten_util.ravel_pytree(tree)[0])
+
+
+def test_reset_offsets_follow_spec():
+    assert reset_offsets(4, 8).tolist() == [0, 2, 4, 7]  # floor(linspace(0, 7, 4))
+    assert reset_offsets(3, 8, pipeline=False).tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("agents,period", [(8, 8), (64, 32), (5, 16)])
+def test_pipeline_ages_spread_evenly_after_one_period(agents, period):
+    ages = age_schedule(agents, period, 3 * period)
+    offsets = reset_offsets(agents, period)
+    for t in range(period, 3 * period):  # after the first period: age = (t - r_j) mod m
+        assert ages[t].tolist() == ((t - offsets) % period).tolist()
+    # Over any later period every age in [0, m) is sampled exactly n times: uniform.
+    assert np.bincount(ages[period : 2 * period].ravel(), minlength=period).tolist() == [agents] * period
+    if agents == period:  # one agent per age at every single step
+        assert (np.sort(ages[period:], axis=1) == np.arange(period)).all()
+
+
+def test_lockstep_ages_are_all_equal():
+    ages = age_schedule(6, 8, 30, pipeline=False)
+    assert (ages == ages[:, :1]).all()
+    assert ages[:, 0].tolist() == [t % 8 for t in range(30)]
+
+
+def test_select_agents_picks_per_agent_including_keys():
+    fresh = {"w": jnp.ones((3, 2)), "key": jax.random.split(jax.random.key(1), 3)}
+    old = {"w": jnp.zeros((3, 2)), "key": jax.random.split(jax.random.key(2), 3)}
+    out = select_agents(jnp.array([True, False, True]), fresh, old)
+    assert out["w"][:, 0].tolist() == [1.0, 0.0, 1.0]
+    picked = jax.random.key_data(out["key"])
+    assert (picked[1] == jax.random.key_data(old["key"])[1]).all()
+    assert (picked[2] == jax.random.key_data(fresh["key"])[2]).all()
+
+
+def test_config_refuses_bad_values():
+    with pytest.raises(ConfigError, match="optimizer"):
+        MetaGradientConfig(optimizer="adam")
+    with pytest.raises(ConfigError, match="breakout"):
+        MetaGradientConfig(tasks=("breakout",))  # a PPO task: not meta-trainable here
+    with pytest.raises(ConfigError, match="reward_scales"):
+        MetaGradientConfig(tasks=("catch_a2c", "small_dense_long"), reward_scales=(1.0,))
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    return MetaGradientTrainer(TINY)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(trainer):
+    return trainer.train(jax.random.key(0), chunk=2, progress=False)
+
+
+def test_meta_gradient_is_finite_and_moves_phi(trainer, uninterrupted):
+    state, metrics = uninterrupted
+    assert metrics["meta_loss"].shape == (4,) and np.isfinite(metrics["meta_loss"]).all()
+    assert (metrics["meta_grad_norm"] > 0).all() and np.isfinite(metrics["meta_grad_norm"]).all()
+    assert metrics["nonfinite"].sum() == 0
+    start = trainer.init(jax.random.key(0)).meta_params
+    assert not np.allclose(flat(start), flat(state.meta_params))
+
+
+def test_trainer_ages_match_the_schedule(uninterrupted):
+    state, _ = uninterrupted
+    expected = age_schedule(TINY.num_agents, TINY.reset_period, TINY.outer_steps)[-1]  # at the last step run
+    assert np.asarray(state.ages[0]).tolist() == expected.tolist()
+    assert sorted(expected.tolist()) == [0, 1, 2, 3]
+
+
+def test_resume_after_a_kill_ends_where_an_uninterrupted_run_does(trainer, uninterrupted, tmp_path):
+    # A run "killed" after its first chunk left a checkpoint at step 2; resuming finishes the run.
+    MetaGradientTrainer(TINY.replace(outer_steps=2)).train(jax.random.key(0), checkpoint_dir=tmp_path, chunk=2, progress=False)
+    resumed, metrics = trainer.train(jax.random.key(0), checkpoint_dir=tmp_path, chunk=2, progress=False)
+    state, expected = uninterrupted
+    np.testing.assert_array_equal(flat(resumed.meta_params), flat(state.meta_params))
+    np.testing.assert_array_equal(metrics["meta_loss"], expected["meta_loss"])
+    with pytest.raises(CheckpointMismatchError, match="another run"):
+        MetaGradientTrainer(TINY.replace(meta_lr=0.1)).train(jax.random.key(0), checkpoint_dir=tmp_path, progress=False)
+
+
+def test_nonfinite_meta_gradient_skips_the_update_and_is_counted(trainer):
+    state = trainer.init(jax.random.key(0))
+    poisoned = jax.tree.map(lambda x: x.at[..., 0].set(jnp.nan) if x.ndim == 1 else x, state.meta_params)
+    with pytest.warns(UserWarning, match="NaN"):
+        _, metrics = trainer.train(jax.random.key(0), meta_params=poisoned, chunk=2, progress=False)
+    assert metrics["nonfinite"].tolist() == [1, 1, 1, 1]
+    assert metrics["agents_reset_nonfinite"].sum() > 0  # agents driven to NaN are re-initialised
