@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -13,13 +14,32 @@ from .tasks import get_task
 
 
 def training_curves(
-    task_name: str, optimizer: optax.GradientTransformation, keys: jax.Array, total_timesteps: int, **labels: Any
+    task_name: str,
+    optimizer: optax.GradientTransformation | Callable[[Any], optax.GradientTransformation],
+    keys: jax.Array,
+    total_timesteps: int,
+    /,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    env_params: Any = None,
+    meta_params: Any = None,
+    **labels: Any,
 ) -> pd.DataFrame:
     """Train one agent per key (vmapped) on ``task_name`` with ``optimizer``; tidy per-update metrics.
 
     ``labels`` (e.g. ``optimizer="adam"``) become constant columns next to ``task``.
+    ``overrides`` change the task's config (e.g. ``hidden``); ``env_params``, batched like
+    ``keys``, give each agent its own environment (e.g. a gridworld level). With
+    ``meta_params``, ``optimizer`` is a function ``meta_params -> transformation`` and the
+    meta-parameters are an argument of the compiled run, so one compilation serves every
+    set of them (e.g. each ablation of a learned optimizer).
     """
     task = get_task(task_name)
-    train = task.make_train(optimizer, total_timesteps=total_timesteps)
-    _, metrics = jax.jit(jax.vmap(train))(keys)
-    return tidy_metrics(metrics, train.agent.cfg.steps_per_update, task=task_name, **labels)
+    settings = {"total_timesteps": total_timesteps, **(overrides or {})}
+
+    def run(phi, key, params):
+        transformation = optimizer if meta_params is None else optimizer(phi)
+        return task.make_train(transformation, **settings)(key, params)[1]
+
+    metrics = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(meta_params, keys, env_params)
+    return tidy_metrics(metrics, task.at(**settings).steps_per_update, task=task_name, **labels)

@@ -83,6 +83,7 @@ class MetaState(NamedTuple):
     meta_opt_state: Any
     agents: tuple[AgentState, ...]  # one batch of agents per task
     ages: tuple[jax.Array, ...]  # outer steps since each agent's last reset
+    offsets: jax.Array  # reset phases: data, not constants, so pipeline and lockstep share one compiled step
     step: jax.Array
     key: jax.Array
 
@@ -103,7 +104,6 @@ class MetaGradientTrainer:
         self.cfg = cfg
         self.optimizer_class = META_OPTIMIZERS[cfg.optimizer]
         self.meta_optimizer = optax.chain(optax.clip_by_global_norm(cfg.meta_clip), optax.adam(cfg.meta_lr))
-        self.offsets = jnp.asarray(reset_offsets(cfg.num_agents, cfg.reset_period, cfg.pipeline))
         self.groups = []
         for i, name in enumerate(cfg.tasks):
             task = get_task(name)
@@ -143,15 +143,16 @@ class MetaGradientTrainer:
             meta_opt_state=self.meta_optimizer.init(meta_params),
             agents=tuple(agents),
             ages=tuple(jnp.zeros(self.cfg.num_agents, jnp.int32) for _ in self.groups),
+            offsets=jnp.asarray(reset_offsets(self.cfg.num_agents, self.cfg.reset_period, self.cfg.pipeline)),
             step=jnp.asarray(0),
             key=key,
         )
 
-    def _reset(self, group: _Group, meta_params, agents: AgentState, ages, step, key):
+    def _reset(self, group: _Group, meta_params, agents: AgentState, ages, offsets, step, key):
         """Re-initialise agents at their reset phase, and agents whose parameters went non-finite."""
         fresh = jax.vmap(self._agent(group, meta_params).init)(jax.random.split(key, self.cfg.num_agents))
         broken = ~jax.vmap(_all_finite)(agents.params)
-        mask = jnp.logical_and(step > 0, reset_mask(step, self.offsets, self.cfg.reset_period)) | broken
+        mask = jnp.logical_and(step > 0, reset_mask(step, offsets, self.cfg.reset_period)) | broken
         return select_agents(mask, fresh, agents), advance_ages(ages, mask) * (step > 0), jnp.sum(broken)
 
     def _meta_loss(self, meta_params, group: _Group, agent_state: AgentState):
@@ -168,7 +169,7 @@ class MetaGradientTrainer:
         phi, step = meta_state.meta_params, meta_state.step
         key, *reset_keys = jax.random.split(meta_state.key, len(self.groups) + 1)
         resets = [
-            self._reset(g, phi, a, ages, step, k)
+            self._reset(g, phi, a, ages, meta_state.offsets, step, k)
             for g, a, ages, k in zip(self.groups, meta_state.agents, meta_state.ages, reset_keys)
         ]
         agents = tuple(r[0] for r in resets)
@@ -188,7 +189,7 @@ class MetaGradientTrainer:
             "agents_reset_nonfinite": sum(r[2] for r in resets),
             **{f"return_{g.task}": jnp.nanmean(a.episodes.last) for g, a in zip(self.groups, agents)},
         }
-        new_state = MetaState(phi, opt_state, agents, tuple(r[1] for r in resets), step + 1, key)
+        new_state = MetaState(phi, opt_state, agents, tuple(r[1] for r in resets), meta_state.offsets, step + 1, key)
         return new_state, metrics
 
     def train(
