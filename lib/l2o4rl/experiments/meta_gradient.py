@@ -106,7 +106,7 @@ register(
         configs={
             "quick": PipelineConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,), num_agents=4,
                                     outer_steps=8, eval_seeds=2),
-            "cpu": PipelineConfig(),
+            "cpu": PipelineConfig(num_agents=16),
             "paper": PipelineConfig(reset_periods=(64, 288), eval_timesteps=(500_000, 3_000_000), num_agents=64,
                                     outer_steps=1_000, eval_seeds=10),
         },
