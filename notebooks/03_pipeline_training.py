@@ -120,6 +120,22 @@ table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count
 table
 
 # %% [markdown]
+# **What the `cpu`-scale run shows (16 agents, 200 outer steps, 10 evaluation seeds; 860 s on
+# 2 shared cores), and what it does not.** The lockstep meta-loss oscillates with the reset
+# period (every agent is young, then old, together), while the pipeline meta-loss is
+# steadier: the non-iid effect pipeline training removes is visible. The downstream claim is
+# not reproduced at this scale. Final returns (mean of 10 seeds, last 10% of updates): on
+# Catch (A2C, 1e5 steps) Adam 0.78, untrained Optim4RL 0.51, lockstep 0.43, pipeline 0.21;
+# on small_dense_long (3e5 steps) pipeline 15.4, lockstep 15.3, untrained 13.0, Adam 12.8,
+# with seed standard deviations of 2.5-5. So meta-training made Catch worse and moved
+# small_dense_long by less than the seed spread, and pipeline does not beat lockstep here.
+# The likely reason is scale: an agent's meta-training lifetime is `m * K` = 128 (Catch) or
+# 288 (small_dense_long) updates on a single environment, 2.5k-5.8k environment steps, and
+# the agents being meta-trained barely learn within it (upper panels), so the meta-gradient
+# mostly sees early-life gradients; the paper used 64-512 agents and far longer
+# meta-training. This is recorded as not reproduced at `cpu` scale; the `paper` config
+# (64 agents, `m` = 64 / 288, 1000 outer steps) is for a GPU.
+#
 # ## Checks
 
 # %%
