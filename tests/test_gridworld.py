@@ -414,3 +414,15 @@ def test_bad_names_and_parameters_raise_config_error():
         one_object_level(rows=2, cols=2, walls=np.array([[True, True], [True, False]]))
     with pytest.raises(ConfigError, match="rows"):
         one_object_level(rows=14)
+
+
+def test_default_level_first_built_inside_a_trace_is_concrete():
+    """Envs are shared and cache their level; one first built under jit must not hold tracers."""
+    import functools
+
+    from l2o4rl.envs import gridworld
+
+    env = gridworld.GridWorld(4, 6, 2, 9, name="fresh", default_level=functools.partial(gridworld._lpg_level, "small_dense_short"))
+    jax.jit(lambda x: x + env.default_params.reward.sum())(1.0)
+    assert not isinstance(env.default_params.reward, jax.core.Tracer)
+    assert float(jax.jit(lambda x: x + env.default_params.reward.sum())(0.0)) == float(env.default_params.reward.sum())

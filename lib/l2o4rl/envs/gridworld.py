@@ -144,7 +144,9 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
 
     @functools.cached_property
     def default_params(self) -> EnvParams:
-        return self._default_level(self)
+        # Cached on a shared env: built concretely even when first asked for inside a jit trace.
+        with jax.ensure_compile_time_eval():
+            return self._default_level(self)
 
     @property
     def name(self) -> str:
