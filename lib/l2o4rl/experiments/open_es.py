@@ -1,0 +1,308 @@
+"""OPEN meta-trained by evolution strategies: single- and multi-task, gridworld, ablations (SPEC 2.3-2.6).
+
+Every experiment here meta-trains learned optimizers with :func:`l2o4rl.meta.es.meta_train`,
+then trains fresh agents (evaluation seeds the ES never saw) with the trained optimizers,
+their untrained starting points and hand-designed baselines. The baselines' learning rate
+is picked per task from ``lr_factors`` x the task's tuned rate on separate seeds, and
+tuned Adam's final return is the fitness normaliser.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from ..analysis import final_values
+from ..config import ConfigError, config, setting
+from ..envs import GRIDWORLD_DISTRIBUTIONS
+from ..evaluation import training_curves
+from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
+from ..optim.baselines import LION_LR_DIVISOR
+from ..optim.checkpoints import load_open_checkpoint
+from ..runtime import project_root
+from ..tasks import TASKS, get_task
+from .registry import Experiment, register
+
+# The inner PPO runs' shape. "task": the task's own config (SPEC 2.4). "small": many small
+# updates of a small network, so that a learned optimizer is cheap and ES sees a difference
+# between members within a CPU budget. Its tanh units are never exactly silent, so where
+# dormancy is recorded a unit counts as dormant at a score of 0.1 (Sokar et al.'s tau).
+INNER_SHAPES: dict[str, dict[str, Any]] = {
+    "task": {},
+    "small": {"hidden": 16, "num_envs": 8, "num_steps": 16, "update_epochs": 2, "num_minibatches": 2, "dormancy_tau": 0.1},
+}
+LABELS = {
+    "adam": "Adam", "rmsprop": "RMSProp", "lion": "Lion", "open": "OPEN", "opt": "OPT", "no_features": "No Features",
+    "no_training_proportion": "- training proportion", "no_batch_proportion": "- batch proportion",
+    "no_dormancy": "- dormancy", "no_layer_proportion": "- layer proportion", "no_stochasticity": "- stochasticity",
+}  # fmt: skip
+BASELINE_NAMES = ("adam", "rmsprop", "lion")
+AUTHORS = {"breakout": "breakout_OPEN.npy", "gridworld": "gridworld_OPEN.npy"}  # the published OPEN per task
+OOS_LEVELS = ("sparse", "dense", "long", "maze")
+
+
+def authors_checkpoint(task: str) -> os.PathLike | None:
+    """The OPEN authors' published optimizer for ``task`` (beside the checkout), if present."""
+    path = project_root().parent / "shared" / "anchors" / "open_pretrained" / AUTHORS.get(task, "-")
+    return path if path.is_file() else None
+
+
+@config
+class OpenESConfig(ESConfig):
+    tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
+    total_timesteps: tuple[int, ...] = setting((16_384,), doc="inner PPO budget, one per task")
+    inner: str = setting("task", choices=tuple(INNER_SHAPES), doc="PPO shape of every inner run")
+    runs: tuple[str, ...] = setting(("open@catch",), doc="single-task ES runs as 'kind@task' (kind from LEARNED)")
+    multi_task: bool = setting(False, doc="also meta-train OPEN on all tasks at once (normalised returns)")
+    baselines: tuple[str, ...] = setting(BASELINE_NAMES, each_in=BASELINE_NAMES)
+    lr_factors: tuple[float, ...] = setting((1.0,), doc="baseline learning rates tried, as multiples of the task's")
+    eval_seeds: int = setting(8, ge=1)
+    record_dormancy: bool = setting(False, doc="record dormant-neuron shares in the evaluation runs")
+    untrained_controls: bool = setting(True, doc="also evaluate each learned optimizer's ES starting point")
+    oos_levels: tuple[str, ...] = setting((), each_in=OOS_LEVELS, doc="gridworld: out-of-support level sets")
+
+    def validate(self) -> None:
+        super().validate()
+        if len(self.total_timesteps) != len(self.tasks):
+            raise ConfigError(
+                f"OpenESConfig.total_timesteps has {len(self.total_timesteps)} entries; it needs one per task "
+                f"({len(self.tasks)}: {', '.join(self.tasks)})"
+            )
+        for run in self.runs:
+            kind, _, task = run.partition("@")
+            if kind not in LEARNED or task not in self.tasks:
+                raise ConfigError(
+                    f"OpenESConfig.runs contains {run!r}; each run is 'kind@task' with kind one of "
+                    f"{', '.join(LEARNED)} and task one of {', '.join(self.tasks)}"
+                )
+        if "adam" not in self.baselines:
+            raise ConfigError("OpenESConfig.baselines must include 'adam': its return normalises the fitness")
+
+
+def base_learning_rate(task: str, name: str) -> float:
+    rate = get_task(task).learning_rate
+    return rate / LION_LR_DIVISOR if name == "lion" else rate
+
+
+def sweep_learning_rates(task: str, name: str, settings: dict[str, Any], rates: np.ndarray, keys, env_params=None):
+    """Final returns ``(rates, seeds)`` of baseline ``name`` at each learning rate (one compilation)."""
+    spec = get_task(task)
+
+    def final(rate, key, params):
+        return spec.make_train(spec.optimizer(name, learning_rate=rate), **settings)(key, params)[1]["episode_return"][-1]
+
+    return np.asarray(jax.jit(jax.vmap(jax.vmap(final, (None, 0, 0)), (0, None, None)))(jnp.asarray(rates), keys, env_params))
+
+
+def final_returns(curves: pd.DataFrame) -> pd.Series:
+    """Per seed, the return at the last update of each curve."""
+    returns = curves[curves["metric"] == "episode_return"]
+    return returns[returns["update"] == returns["update"].max()].set_index("seed")["value"]
+
+
+class Evaluator:
+    """Trains evaluation agents on one task (optionally one level per seed) and collects tidy curves."""
+
+    def __init__(self, task: str, cfg: OpenESConfig, steps: int, seed: int, levels: str | None = None, **labels: Any):
+        self.task, self.steps, self.labels = task, steps, labels
+        self.overrides = {**INNER_SHAPES[cfg.inner], "record_dormancy": cfg.record_dormancy}
+        root = jax.random.fold_in(jax.random.key(seed), 1)
+        self.keys = jax.random.split(root, cfg.eval_seeds)
+        level_keys = jax.random.split(jax.random.fold_in(root, 1), cfg.eval_seeds)
+        self.env_params = jax.vmap(GRIDWORLD_DISTRIBUTIONS[levels])(level_keys) if levels else None
+        self.curves: list[pd.DataFrame] = []
+
+    def run(self, label: str, optimizer, meta_params: Any = None) -> pd.DataFrame:
+        curves = training_curves(self.task, optimizer, self.keys, self.steps, overrides=self.overrides,
+                                 env_params=self.env_params, meta_params=meta_params, optimizer=label, **self.labels)  # fmt: skip
+        self.curves.append(curves)
+        return curves
+
+    def baselines(self, cfg: OpenESConfig, seed: int, rates: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
+        """Evaluate every baseline at its best swept learning rate (or at the given ``rates``);
+        returns tuned Adam's mean final return and the rates used."""
+        settings = {"total_timesteps": self.steps, **INNER_SHAPES[cfg.inner]}
+        tune_keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2), cfg.eval_seeds)
+        rates, adam = dict(rates or {}), np.nan
+        for name in cfg.baselines:
+            if name not in rates:
+                candidates = base_learning_rate(self.task, name) * np.asarray(cfg.lr_factors)
+                if len(candidates) > 1:
+                    sweep = sweep_learning_rates(self.task, name, settings, candidates, tune_keys, self.env_params)
+                    candidates = candidates[[int(np.nanargmax(np.nanmean(sweep, axis=1)))]]
+                rates[name] = float(candidates[0])
+            curves = self.run(LABELS[name], get_task(self.task).optimizer(name, learning_rate=rates[name]))
+            if name == "adam":
+                adam = float(final_returns(curves).mean())
+        return adam, rates
+
+    def learned(self, kind: str, meta_params: Any, label: str) -> pd.DataFrame:
+        # meta_params already masked: every OPEN variant shares one compiled evaluation.
+        return self.run(label, LEARNED[kind].build, meta_params)
+
+    def authors(self, task: str) -> None:
+        path = authors_checkpoint(task)
+        if path is not None:
+            meta_params, size = load_open_checkpoint(path)
+            self.run("OPEN (authors)", functools.partial(LEARNED["open"].cls, size=size), meta_params)
+
+
+def normaliser(adam_return: float) -> float:
+    """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking."""
+    return max(abs(adam_return), 1e-3)
+
+
+def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
+    scalar = {k: v for k, v in metrics.items() if np.ndim(v) == 1}
+    frame = pd.DataFrame({"generation": np.arange(len(scalar["fitness_mean"])), **scalar})
+    for column, value in labels.items():
+        frame.insert(0, column, value)
+    return frame
+
+
+def flat(meta_params: Any) -> np.ndarray:
+    return np.asarray(jax.flatten_util.ravel_pytree(meta_params)[0])
+
+
+def open_es(cfg: OpenESConfig, seed: int):
+    """Meta-train each learned optimizer on each task (and OPEN on all tasks); evaluate against baselines."""
+    es_tables, curves, arrays, inner, baselines = [], [], {}, [], []
+    evaluators = {}
+    for task, steps in zip(cfg.tasks, cfg.total_timesteps):
+        evaluator = evaluators[task] = Evaluator(task, cfg, steps, seed)
+        adam, rates = evaluator.baselines(cfg, seed)
+        inner.append(InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, normaliser(adam)))
+        baselines.append({"task": task, "adam_return": adam, **{f"lr_{k}": v for k, v in rates.items()}})
+        for kind in (run.partition("@")[0] for run in cfg.runs if run.endswith(f"@{task}")):
+            result = meta_train(kind, [inner[-1]], cfg, seed, desc=f"ES {kind} on {task}")
+            es_tables.append(es_rows(result.metrics, optimizer=LABELS[kind], trained_on=task))
+            arrays[f"{kind}@{task}"] = flat(result.mean)
+            evaluator.learned(kind, result.mean, LABELS[kind])
+            if cfg.untrained_controls:
+                evaluator.learned(kind, result.start, f"{LABELS[kind]} (untrained)")
+        evaluator.authors(task)
+    if cfg.multi_task and len(inner) > 1:
+        result = meta_train("open", inner, cfg, seed, desc="ES open on all tasks")
+        es_tables.append(es_rows(result.metrics, optimizer="OPEN (multi-task)", trained_on="+".join(cfg.tasks)))
+        arrays["open@multi"] = flat(result.mean)
+        for evaluator in evaluators.values():
+            evaluator.learned("open", result.mean, "OPEN (multi-task)")
+    for task, evaluator in evaluators.items():
+        curves.extend(evaluator.curves)
+    return {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),
+            "baselines": pd.DataFrame(baselines)}, arrays  # fmt: skip
+
+
+def open_es_gridworld(cfg: OpenESConfig, seed: int):
+    """Learned optimizers meta-trained on rand_all with antithetic task sampling; evaluated in and out of support."""
+    (task,), (steps,) = cfg.tasks, cfg.total_timesteps
+    inner = InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, levels="rand_all")
+    es_tables, arrays, results = [], {}, {}
+    for kind in (run.partition("@")[0] for run in cfg.runs):
+        results[kind] = meta_train(kind, [inner], cfg, seed, antithetic_tasks=True, desc=f"ES {kind} on rand_all")
+        es_tables.append(es_rows(results[kind].metrics, optimizer=LABELS[kind], trained_on="rand_all"))
+        arrays[f"{kind}@rand_all"] = flat(results[kind].mean)
+    curves, rates = [], None
+    for levels in ("rand_all",) + cfg.oos_levels:  # baselines tuned on the training distribution only
+        evaluator = Evaluator(task, cfg, steps, seed, levels=levels, level_set=levels)
+        _, rates = evaluator.baselines(cfg, seed, rates)
+        for kind, result in results.items():
+            evaluator.learned(kind, result.mean, LABELS[kind])
+            evaluator.learned(kind, result.start, f"{LABELS[kind]} (untrained)")
+        evaluator.authors(task)
+        curves.extend(evaluator.curves)
+    tables = {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),
+              "baselines": pd.DataFrame([{"task": task, **{f"lr_{k}": v for k, v in rates.items()}}])}  # fmt: skip
+    return tables, arrays
+
+
+SMALL_CATCH = dict(tasks=("catch",), total_timesteps=(16_384,), inner="small", init="random", sigma=0.1, es_learning_rate=0.1)
+QUICK = dict(population_size=2, generations=2, checkpoint_every=1, eval_seeds=2, inner="small", init="random")
+
+def on(task: str, *kinds: str) -> tuple[str, ...]:
+    return tuple(f"{kind}@{task}" for kind in kinds)
+
+
+ABLATIONS = ("open", "no_features", "no_training_proportion", "no_batch_proportion", "no_dormancy", "no_layer_proportion",
+             "no_stochasticity")  # fmt: skip
+MINATAR = ("asterix", "breakout", "freeway", "spaceinvaders")
+
+register(
+    Experiment(
+        name="open_es_single",
+        notebook="05_open_es",
+        figures=("open_es_fitness", "open_es_single_task"),
+        configs={
+            "quick": OpenESConfig(**QUICK, tasks=("catch",), total_timesteps=(2_048,), baselines=("adam",)),
+            "cpu": OpenESConfig(**{**SMALL_CATCH, "tasks": ("catch", "cartpole"), "total_timesteps": (16_384, 16_384)},
+                                runs=on("catch", "open", "opt", "no_features") + on("cartpole", "open"), population_size=16,
+                                generations=12, checkpoint_every=4, multi_task=True, lr_factors=(1.0, 3.0, 10.0),
+                                eval_seeds=8),
+            "paper": OpenESConfig(tasks=MINATAR + ("ant",), total_timesteps=(10_000_000,) * 4 + (50_000_000,),
+                                  runs=tuple(r for t in MINATAR + ("ant",) for r in on(t, "open", "opt", "no_features")),
+                                  multi_task=True, eval_seeds=16),
+        },  # fmt: skip
+        compute=open_es,
+    )
+)
+
+register(
+    Experiment(
+        name="open_es_ablations",
+        notebook="05_open_es",
+        figures=("open_es_ablations",),
+        configs={
+            "quick": OpenESConfig(**QUICK, tasks=("catch",), total_timesteps=(2_048,), runs=on("catch", "open", "no_stochasticity"),
+                                  baselines=("adam",), record_dormancy=True, untrained_controls=False),
+            "cpu": OpenESConfig(**SMALL_CATCH, population_size=16, generations=12, checkpoint_every=4, runs=on("catch", *ABLATIONS),
+                                baselines=("adam",), lr_factors=(1.0, 3.0, 10.0), eval_seeds=8, record_dormancy=True,
+                                untrained_controls=False),
+            "paper": OpenESConfig(tasks=("breakout",), total_timesteps=(10_000_000,), runs=on("breakout", *ABLATIONS),
+                                  baselines=("adam",), eval_seeds=16, record_dormancy=True, untrained_controls=False),
+        },  # fmt: skip
+        compute=open_es,
+    )
+)
+
+register(
+    Experiment(
+        name="open_es_gridworld",
+        notebook="05_open_es",
+        figures=("open_es_gridworld",),
+        configs={
+            "quick": OpenESConfig(**QUICK, tasks=("gridworld",), total_timesteps=(2_048,), runs=on("gridworld", "open"),
+                                  oos_levels=("sparse",), baselines=("adam",)),
+            "cpu": OpenESConfig(tasks=("gridworld",), total_timesteps=(8_192,), runs=on("gridworld", "open"), inner="small",
+                                init="random", sigma=0.1, es_learning_rate=0.1, population_size=8, generations=6,
+                                checkpoint_every=3, baselines=("adam",), lr_factors=(1.0, 10.0, 100.0), eval_seeds=4,
+                                oos_levels=OOS_LEVELS),
+            "paper": OpenESConfig(tasks=("gridworld",), total_timesteps=(30_000_000,), runs=on("gridworld", "open"),
+                                  baselines=("adam",), eval_seeds=16, oos_levels=OOS_LEVELS),
+        },  # fmt: skip
+        compute=open_es_gridworld,
+    )
+)
+
+
+def final_scores(curves: pd.DataFrame, group: str = "task") -> pd.DataFrame:
+    """Per ``group`` (task or level set), optimizer and seed: the final return (mean over the
+    last 10% of updates) and it divided by |tuned Adam's mean final return| in that group."""
+    table = final_values(curves, [group, "optimizer"]).rename(columns={"value": "return"})
+    adam = table[table["optimizer"] == "Adam"].groupby(group)["return"].mean()
+    table["normalised"] = table["return"] / table[group].map(adam).abs().clip(lower=1e-3)
+    return table
+
+
+def score_matrices(scores: pd.DataFrame, group: str = "task") -> dict[str, np.ndarray]:
+    """Optimizer -> ``(seeds, groups)`` normalised scores, for :mod:`l2o4rl.aggregate`; only
+    optimizers evaluated on every group (the authors' checkpoints exist for some tasks only)."""
+    wide = scores.pivot_table(index=["optimizer", "seed"], columns=group, values="normalised")
+    matrices = {name: wide.loc[name].to_numpy() for name in dict.fromkeys(scores["optimizer"])}
+    return {name: m for name, m in matrices.items() if not np.isnan(m).any()}
