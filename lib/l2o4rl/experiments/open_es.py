@@ -9,8 +9,10 @@ tuned Adam's final return is the fitness normaliser.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
 from typing import Any
 
 import jax
@@ -154,6 +156,18 @@ class Evaluator:
             self.run("OPEN (authors)", functools.partial(LEARNED["open"].cls, size=size), meta_params)
 
 
+def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: OpenESConfig, seed: int, **kwargs: Any):
+    """:func:`meta_train` checkpointing under ``.cache/es`` while it runs, so that a killed
+    notebook resumes its ES runs; the checkpoint is removed once the run is done (the result
+    store keeps the outcome)."""
+    directory = project_root() / ".cache" / "es" / f"{cfg.key()}-{seed}" / run
+    result = meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)
+    shutil.rmtree(directory)
+    with contextlib.suppress(OSError):  # the experiment's folder, once its last run is done
+        directory.parent.rmdir()
+    return result
+
+
 def normaliser(adam_return: float) -> float:
     """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking."""
     return max(abs(adam_return), 1e-3)
@@ -181,7 +195,7 @@ def open_es(cfg: OpenESConfig, seed: int):
         inner.append(InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, normaliser(adam)))
         baselines.append({"task": task, "adam_return": adam, **{f"lr_{k}": v for k, v in rates.items()}})
         for kind in (run.partition("@")[0] for run in cfg.runs if run.endswith(f"@{task}")):
-            result = meta_train(kind, [inner[-1]], cfg, seed, desc=f"ES {kind} on {task}")
+            result = resumable_meta_train(f"{kind}@{task}", kind, [inner[-1]], cfg, seed)
             es_tables.append(es_rows(result.metrics, optimizer=LABELS[kind], trained_on=task))
             arrays[f"{kind}@{task}"] = flat(result.mean)
             evaluator.learned(kind, result.mean, LABELS[kind])
@@ -189,7 +203,7 @@ def open_es(cfg: OpenESConfig, seed: int):
                 evaluator.learned(kind, result.start, f"{LABELS[kind]} (untrained)")
         evaluator.authors(task)
     if cfg.multi_task and len(inner) > 1:
-        result = meta_train("open", inner, cfg, seed, desc="ES open on all tasks")
+        result = resumable_meta_train("open@multi", "open", inner, cfg, seed)
         es_tables.append(es_rows(result.metrics, optimizer="OPEN (multi-task)", trained_on="+".join(cfg.tasks)))
         arrays["open@multi"] = flat(result.mean)
         for evaluator in evaluators.values():
@@ -206,7 +220,7 @@ def open_es_gridworld(cfg: OpenESConfig, seed: int):
     inner = InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, levels="rand_all")
     es_tables, arrays, results = [], {}, {}
     for kind in (run.partition("@")[0] for run in cfg.runs):
-        results[kind] = meta_train(kind, [inner], cfg, seed, antithetic_tasks=True, desc=f"ES {kind} on rand_all")
+        results[kind] = resumable_meta_train(f"{kind}@rand_all", kind, [inner], cfg, seed, antithetic_tasks=True)
         es_tables.append(es_rows(results[kind].metrics, optimizer=LABELS[kind], trained_on="rand_all"))
         arrays[f"{kind}@rand_all"] = flat(results[kind].mean)
     curves, rates = [], None
