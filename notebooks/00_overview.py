@@ -46,7 +46,7 @@ experiment.config(scale)
 # %%
 result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
 episodes, speed = result.tables["episodes"], result.tables["speed"]
-print(f"result: {result.path}  (computed in {result.provenance['wall_time_s']:.1f} s on {result.provenance['device']['device_kind']})")
+print(result.describe())
 
 # %% [markdown]
 # ## Random-policy returns and environment-only step rate

@@ -51,7 +51,7 @@ experiment.config(scale)
 # %%
 result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
 curves, floors = result.tables["curves"], result.tables["random"].set_index("task")["random_return"]
-print(f"result: {result.path}  ({result.provenance['wall_time_s']:.0f} s on {result.provenance['device']['device_kind']})")
+print(result.describe())
 
 # %% [markdown]
 # ## Final returns (mean over the last 10% of updates, per seed)

@@ -65,7 +65,7 @@ result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
 samples = gradient_samples(result)
 samples["learner"] = samples["source"] + " (" + samples["optimizer"] + ")"
 learners = list(dict.fromkeys(samples["learner"]))
-print(f"result: {result.path}  ({result.provenance['wall_time_s']:.0f} s on {result.provenance['device']['device_kind']})")
+print(result.describe())
 result.tables["runs"].groupby(["source", "optimizer", "score"])[["updates", "score_start", "score_end"]].mean()
 
 # %% [markdown]

@@ -40,7 +40,7 @@ import numpy as np
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.meta.pipeline import age_schedule
+from l2o4rl.meta.pipeline import age_schedule, reset_offsets
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 
 set_style()
@@ -73,7 +73,7 @@ axes[2].legend(fontsize="small")
 save_figure(fig, figures_dir, "pipeline_lifetimes")
 
 # %%
-assert sorted(set(late["pipeline"][0])) == sorted(set((0 - np.floor(np.linspace(0, period - 1, agents)).astype(int)) % period))
+assert late["pipeline"][0].tolist() == ((period - reset_offsets(agents, period)) % period).tolist()
 assert all(len(set(row)) == 1 for row in late["lockstep"]), "lockstep agents share one age"
 
 # %% [markdown]
@@ -82,7 +82,7 @@ assert all(len(set(row)) == 1 for row in late["lockstep"]), "lockstep agents sha
 # %%
 result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
 meta_curves, curves = result.tables["meta_curves"], result.tables["curves"]
-print(f"result: {result.path}  ({result.provenance['wall_time_s']:.0f} s on {result.provenance['device']['device_kind']})")
+print(result.describe())
 
 # %% [markdown]
 # Left: the mean return of the agents being meta-trained (each at its own age) and the

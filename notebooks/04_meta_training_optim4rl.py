@@ -55,7 +55,7 @@ config
 # %%
 result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
 meta_curves, curves = result.tables["meta_curves"], result.tables["curves"]
-print(f"result: {result.path}  ({result.provenance['wall_time_s']:.0f} s on {result.provenance['device']['device_kind']})")
+print(result.describe())
 
 # %% [markdown]
 # ## Agents trained by each optimizer

@@ -64,7 +64,7 @@ set_style()
 
 def load(name):
     result = experiments.get(name).load_or_run(scale, seed, data_dir, recompute=recompute)
-    print(f"{name}: {result.path}  ({result.provenance['wall_time_s']:.0f} s on {result.provenance['device']['device_kind']})")
+    print(name, result.describe())
     return result
 
 

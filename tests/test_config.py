@@ -85,3 +85,20 @@ def test_every_experiment_has_a_valid_config_at_every_scale():
             assert isinstance(experiment.config(scale), Config)
     with pytest.raises(ConfigError, match="unknown experiment 'nope'; valid choices"):
         experiments.get("nope")
+
+
+@config
+class PerTaskConfig(Config):
+    tasks: tuple[str, ...] = setting(("a", "b"))
+    budgets: tuple[int, ...] = setting((1, 2), one_per="tasks")
+    scales: tuple[float, ...] = setting((), one_per="tasks", or_empty=True)
+
+
+def test_one_per_checks_lengths_against_the_named_field():
+    assert PerTaskConfig(scales=(1.0, 2.0)).scales == (1.0, 2.0)
+    with pytest.raises(ConfigError, match=r"PerTaskConfig.budgets has 1 entries; it needs one per entry of tasks \(2: a, b\)"):
+        PerTaskConfig(budgets=(1,))
+    with pytest.raises(ConfigError, match=r"scales has 3 entries; it needs none or one per entry of tasks"):
+        PerTaskConfig(scales=(1.0, 2.0, 3.0))
+    with pytest.raises(ConfigError, match="budgets"):
+        PerTaskConfig(tasks=("a",))  # shortening tasks alone breaks the pairing too

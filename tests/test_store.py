@@ -30,6 +30,7 @@ def test_round_trip_exact(tmp_path):
     assert prov["config"] == {"steps": 3} and prov["seed"] == 0 and prov["scale"] == "quick"
     assert prov["wall_time_s"] == 1.5 and "jax" in prov["versions"] and prov["device"]["backend"] == "cpu"
     assert saved.path == loaded.path and saved.path.parent == tmp_path / "quick" / "exp"
+    assert loaded.describe() == f"result: {loaded.path}  (2 s on {prov['device']['device_kind']})"
 
 
 def test_key_changes_with_config_and_seed(tmp_path):

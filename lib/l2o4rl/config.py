@@ -49,15 +49,23 @@ def setting(
     ge: float | None = None,
     gt: float | None = None,
     le: float | None = None,
+    one_per: str | None = None,
+    or_empty: bool = False,
     doc: str = "",
 ) -> Any:
-    """A config field with a default and the constraints its value must meet."""
+    """A config field with a default and the constraints its value must meet.
+
+    ``one_per="tasks"``: a tuple with one entry per entry of the ``tasks`` field (``or_empty``:
+    or no entries at all).
+    """
     meta = {
         "choices": None if choices is None else tuple(choices),
         "each_in": None if each_in is None else tuple(each_in),
         "ge": ge,
         "gt": gt,
         "le": le,
+        "one_per": one_per,
+        "or_empty": or_empty,
         "doc": doc,
     }
     return dataclasses.field(default=default, metadata=meta)
@@ -117,7 +125,21 @@ class Config:
                 b = m.get(bound)
                 if b is not None and not ok(value, b):
                     raise ConfigError(f"{where} = {value!r} is not valid; it must be {words} {b}")
+        self._check_lengths()
         self.validate()
+
+    def _check_lengths(self) -> None:
+        for f in dataclasses.fields(self):
+            other = f.metadata.get("one_per")
+            if other is None:
+                continue
+            value, items = getattr(self, f.name), getattr(self, other)
+            if len(value) != len(items) and not (f.metadata["or_empty"] and not value):
+                needs = "none or one" if f.metadata["or_empty"] else "one"
+                raise ConfigError(
+                    f"{type(self).__name__}.{f.name} has {len(value)} entries; it needs {needs} per entry of {other} "
+                    f"({len(items)}: {', '.join(map(str, items))})"
+                )
 
     def validate(self) -> None:
         """Cross-field checks; override and raise ConfigError naming the keys."""

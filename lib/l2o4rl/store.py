@@ -43,6 +43,11 @@ class Result:
     provenance: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
+    def describe(self) -> str:
+        """Where the result lives and what it cost: the line each notebook prints."""
+        device = self.provenance["device"]["device_kind"]
+        return f"result: {self.path}  ({self.provenance['wall_time_s']:.0f} s on {device})"
+
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import tidy_metrics
-from ..config import Config, ConfigError, config, setting
+from ..config import Config, config, setting
 from ..evaluation import training_curves
 from ..meta.gradient import (
     A2C_TASKS,
@@ -54,28 +54,16 @@ def flat_meta_params(meta_params: Any) -> np.ndarray:
     return np.asarray(jax.flatten_util.ravel_pytree(meta_params)[0])
 
 
-def _check_per_task(cfg: Config, *names: str) -> None:
-    for name in names:
-        if len(getattr(cfg, name)) != len(cfg.tasks):
-            raise ConfigError(
-                f"{type(cfg).__name__}.{name} has {len(getattr(cfg, name))} entries; it needs one per task "
-                f"({len(cfg.tasks)}: {', '.join(cfg.tasks)})"
-            )
-
-
 # -- 03: pipeline vs lockstep ---------------------------------------------------------------
 @config
 class PipelineConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c", "small_dense_long"), each_in=A2C_TASKS)
-    reset_periods: tuple[int, ...] = setting((32, 72), doc="m per task")
-    eval_timesteps: tuple[int, ...] = setting((100_000, 300_000), doc="budget of each evaluation run, per task")
+    reset_periods: tuple[int, ...] = setting((32, 72), one_per="tasks", doc="m per task")
+    eval_timesteps: tuple[int, ...] = setting((100_000, 300_000), one_per="tasks", doc="budget of each evaluation run")
     num_agents: int = setting(32, ge=1)
     outer_steps: int = setting(200, ge=1)
     meta_lr: float = setting(1e-3, gt=0.0)
     eval_seeds: int = setting(10, ge=1)
-
-    def validate(self) -> None:
-        _check_per_task(self, "reset_periods", "eval_timesteps")
 
 
 def pipeline_training(cfg: PipelineConfig, seed: int):
@@ -119,8 +107,8 @@ register(
 @config
 class MetaTrainingConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c", "small_dense_long", "big_dense_long"), each_in=A2C_TASKS)
-    reset_periods: tuple[int, ...] = setting((32, 72, 72), doc="m per task")
-    eval_timesteps: tuple[int, ...] = setting((100_000, 300_000, 1_000_000), doc="per task")
+    reset_periods: tuple[int, ...] = setting((32, 72, 72), one_per="tasks", doc="m per task")
+    eval_timesteps: tuple[int, ...] = setting((100_000, 300_000, 1_000_000), one_per="tasks", doc="per task")
     optimizers: tuple[str, ...] = setting(tuple(META_OPTIMIZERS), each_in=META_OPTIMIZERS)
     baselines: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
     num_agents: int = setting(32, ge=1)
@@ -130,9 +118,6 @@ class MetaTrainingConfig(Config):
     gridworld_agents: int = setting(8, ge=0, doc="agents per gridworld for the multi-gridworld Optim4RL (0: skip)")
     gridworld_reset_period: int = setting(72, ge=1)
     gridworld_outer_steps: int = setting(200, ge=1)
-
-    def validate(self) -> None:
-        _check_per_task(self, "reset_periods", "eval_timesteps")
 
 
 def meta_training(cfg: MetaTrainingConfig, seed: int):

@@ -59,7 +59,7 @@ def authors_checkpoint(task: str) -> os.PathLike | None:
 @config
 class OpenESConfig(ESConfig):
     tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
-    total_timesteps: tuple[int, ...] = setting((16_384,), doc="inner PPO budget, one per task")
+    total_timesteps: tuple[int, ...] = setting((16_384,), one_per="tasks", doc="inner PPO budget, one per task")
     inner: str = setting("task", choices=tuple(INNER_SHAPES), doc="PPO shape of every inner run")
     runs: tuple[str, ...] = setting(("open@catch",), doc="single-task ES runs as 'kind@task' (kind from LEARNED)")
     multi_task: bool = setting(False, doc="also meta-train OPEN on all tasks at once (normalised returns)")
@@ -72,11 +72,6 @@ class OpenESConfig(ESConfig):
 
     def validate(self) -> None:
         super().validate()
-        if len(self.total_timesteps) != len(self.tasks):
-            raise ConfigError(
-                f"OpenESConfig.total_timesteps has {len(self.total_timesteps)} entries; it needs one per task "
-                f"({len(self.tasks)}: {', '.join(self.tasks)})"
-            )
         for run in self.runs:
             kind, _, task = run.partition("@")
             if kind not in LEARNED or task not in self.tasks:

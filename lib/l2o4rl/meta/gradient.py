@@ -32,7 +32,7 @@ import optax
 from ..agents.a2c import A2C, A2CConfig
 from ..agents.base import AgentState
 from ..agents.common import gae
-from ..config import Config, ConfigError, config, setting
+from ..config import Config, config, setting
 from ..envs import make
 from ..optim.optim4rl import L2L, LinearOptim, Optim4RL
 from ..tasks import TASKS, get_task
@@ -62,17 +62,9 @@ class MetaGradientConfig(Config):
     outer_steps: int = setting(100, ge=0)
     meta_lr: float = setting(1e-3, gt=0.0)
     meta_clip: float = setting(0.5, gt=0.0, doc="clip the meta-gradient by global norm")
-    reward_scales: tuple[float, ...] = setting((), doc="one per task; empty: the task's own")
-    learning_rates: tuple[float, ...] = setting((), doc="the optimizer's lr per task; empty: the task's agent lr")
-
-    def validate(self) -> None:
-        for name in ("reward_scales", "learning_rates"):
-            values = getattr(self, name)
-            if values and len(values) != len(self.tasks):
-                raise ConfigError(
-                    f"MetaGradientConfig.{name} has {len(values)} entries; it needs none or one per task "
-                    f"({len(self.tasks)}: {', '.join(self.tasks)})"
-                )
+    reward_scales: tuple[float, ...] = setting((), one_per="tasks", or_empty=True, doc="empty: each task's own")
+    learning_rates: tuple[float, ...] = setting((), one_per="tasks", or_empty=True,
+                                                doc="the optimizer's lr per task; empty: the task's agent lr")  # fmt: skip
 
     def learning_rate(self, task: str) -> float:
         return self.learning_rates[self.tasks.index(task)] if self.learning_rates else get_task(task).learning_rate
