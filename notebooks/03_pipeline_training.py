@@ -120,21 +120,30 @@ table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count
 table
 
 # %% [markdown]
-# **What the `cpu`-scale run shows (16 agents, 200 outer steps, 10 evaluation seeds; 860 s on
-# 2 shared cores), and what it does not.** The lockstep meta-loss oscillates with the reset
+# **What the `cpu`-scale run shows (16 agents, 200 outer steps, meta-lr 3e-3, 10 evaluation
+# seeds; 561 s on 2 cores), and what it does not.** Optim4RL starts "damped" (its random
+# initialisation with every step 10x smaller, as in notebook 04): from the random
+# initialisation itself the structure already trains both tasks, and an earlier run from
+# there moved nothing beyond seed noise. The lockstep meta-loss oscillates with the reset
 # period (every agent is young, then old, together), while the pipeline meta-loss is
-# steadier: the non-iid effect pipeline training removes is visible. The downstream claim is
-# not reproduced at this scale. Final returns (mean of 10 seeds, last 10% of updates): on
-# Catch (A2C, 1e5 steps) Adam 0.78, untrained Optim4RL 0.51, lockstep 0.43, pipeline 0.21;
-# on small_dense_long (3e5 steps) pipeline 15.4, lockstep 15.3, untrained 13.0, Adam 12.8,
-# with seed standard deviations of 2.5-5. So meta-training made Catch worse and moved
-# small_dense_long by less than the seed spread, and pipeline does not beat lockstep here.
-# The likely reason is scale: an agent's meta-training lifetime is `m * K` = 128 (Catch) or
-# 288 (small_dense_long) updates on a single environment, 2.5k-5.8k environment steps, and
-# the agents being meta-trained barely learn within it (upper panels), so the meta-gradient
-# mostly sees early-life gradients; the paper used 64-512 agents and far longer
-# meta-training. This is recorded as not reproduced at `cpu` scale; the `paper` config
-# (64 agents, `m` = 64 / 288, 1000 outer steps) is for a GPU.
+# steadier: the non-iid effect pipeline training removes is visible. Both modes learn a
+# working optimizer from the damped start, but **pipeline does not beat lockstep** here.
+# Final returns (mean of 10 seeds, last 10% of updates):
+#
+# | | untrained | lockstep | pipeline | Adam |
+# |---|---|---|---|---|
+# | Catch (A2C, 1e5 steps) | -0.60 | -0.04 | -0.19 | 0.78 |
+# | small_dense_long (3e5 steps) | 5.4 | 14.7 | 13.5 | 12.9 |
+#
+# (seed standard deviations 0.08-0.10 on Catch, 1.6-4.0 on small_dense_long). On
+# small_dense_long the pipeline-trained optimizer is ahead for most of training (75k-250k
+# steps) and the two meet at the end; on Catch lockstep is ahead throughout. The likely
+# reason is scale: an agent's meta-training lifetime is `m * K` = 128 (Catch) or 288
+# (small_dense_long) updates on one environment, 2.5k-5.8k environment steps, in which the
+# agents barely learn (upper panels), so even pipeline agents span only the first stage of
+# a real training run and the lockstep batch is not much less representative; the paper
+# used 64-512 agents and far longer meta-training. Recorded as not reproduced at `cpu`
+# scale; the `paper` config (64 agents, `m` = 64 / 288, 1000 outer steps) is for a GPU.
 #
 # ## Checks
 
@@ -145,3 +154,9 @@ def mean_final(task, optimizer):
 
 assert np.isfinite(final["value"]).all(), "every evaluation run ends with a finite return"
 assert meta_curves[meta_curves["metric"] == "nonfinite"]["value"].sum() == 0, "no meta-update was skipped"
+if scale != "quick":  # both modes learn from the damped start; which one wins is reported above, not asserted
+    for task in config.tasks:
+        untrained = mean_final(task, "Optim4RL (untrained)")
+        for mode in ("pipeline", "lockstep"):
+            seeds = final[(final["task"] == task) & (final["optimizer"] == f"Optim4RL ({mode})")]["value"]
+            assert seeds.min() > untrained, f"{task}: a {mode} seed ends at {seeds.min():.2f}, untrained averages {untrained:.2f}"

@@ -56,7 +56,7 @@ import seaborn as sns
 from l2o4rl import aggregate, experiments
 from l2o4rl.analysis import summarise_curves
 from l2o4rl.experiments.open_es import final_scores, score_matrices
-from l2o4rl.optim.checkpoints import save_meta_params
+from l2o4rl.trained import TRAINED_DIR, ship
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 
 set_style()
@@ -227,19 +227,17 @@ ablation_table.round(3)
 # MinAtar agents trained for 1e7 steps.
 
 # %% [markdown]
-# The trained meta-parameters are stored with the results (`arrays.npz`) and, for use
-# elsewhere, saved with `save_meta_params` (load them with `load_meta_params(path,
-# OPEN.init_meta_params(key))`).
+# The trained meta-parameters are stored with the results (`arrays.npz`) and shipped under
+# `data/<scale>/trained_optimizers/` for use elsewhere (notebook 06 uses OPEN trained on
+# `rand_all`): `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
-trained = Path(data_dir) / scale / "trained_optimizers"
-trained.mkdir(parents=True, exist_ok=True)
-for result in (single, grid):
-    for name, vector in result.arrays.items():
-        kind, task = name.split("@")
-        save_meta_params(trained / f"{kind}_{task}.npz", vector, kind, trained_on=task, scale=scale, seed=seed,
-                         result=str(result.path))  # fmt: skip
-sorted(p.name for p in trained.iterdir())
+for name, result in (("open_es_single", single), ("open_es_gridworld", grid)):
+    init = experiments.get(name).config(scale).init
+    for run, vector in result.arrays.items():
+        kind, task = run.split("@")
+        ship(data_dir, scale, kind, task, vector, init=init, seed=seed, experiment=name, result=result.path.name)
+sorted(p.name for p in (Path(data_dir) / scale / TRAINED_DIR).iterdir())
 
 # %% [markdown]
 # ## Checks

@@ -40,6 +40,15 @@ def test_spread_measures():
     assert stats.share_below(g) == pytest.approx((50_000 + 50_000) / 150_000, abs=0.01)
 
 
+def test_share_within_a_reference_range():
+    rng = np.random.default_rng(2)
+    reference = 10 ** rng.uniform(-6, -2, 100_000)
+    inside, above = 10 ** rng.uniform(-5, -3, 1_000), 10 ** rng.uniform(-1, 1, 1_000)
+    assert stats.share_within(inside, reference) == 1.0 and stats.share_within(above, reference) == 0.0
+    assert stats.share_within(np.concatenate([inside, above, above]), reference) == pytest.approx(1 / 3)
+    assert stats.share_within(reference, reference) == pytest.approx(0.99, abs=1e-3)
+
+
 def test_drift_of_a_shifted_sample_is_the_shift():
     rng = np.random.default_rng(1)
     g = 10 ** rng.uniform(-5, -2, 20_000)

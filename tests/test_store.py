@@ -106,3 +106,18 @@ def test_provenance_is_json_with_checksums(tmp_path):
 def test_bad_scale_refused(tmp_path):
     with pytest.raises(ConfigError, match="unknown scale 'big'"):
         ResultStore(tmp_path, "big")
+
+
+def test_cached_recomputes_when_its_inputs_change(tmp_path):
+    store, calls = ResultStore(tmp_path, "quick"), []
+
+    def compute():
+        calls.append(1)
+        return make_result()
+
+    first = cached(store, "exp", RunConfig(), 0, compute, inputs={"phi": "abc"})
+    assert first.provenance["inputs"] == {"phi": "abc"}
+    cached(store, "exp", RunConfig(), 0, compute, inputs={"phi": "abc"})
+    assert len(calls) == 1
+    changed = cached(store, "exp", RunConfig(), 0, compute, inputs={"phi": "def"})
+    assert len(calls) == 2 and changed.provenance["inputs"] == {"phi": "def"}

@@ -27,6 +27,17 @@ def test_tuned_settings_follow_the_papers():
     np.testing.assert_allclose(np.abs(step["w"]), 1e-2 / np.sqrt(0.1), rtol=1e-3)  # first RMSProp step, decay 0.9
 
 
+def test_optim4rl_brax_tasks_collect_brax_trainer_batches():
+    # SPEC 1.6: batch x 32 minibatches x unroll steps per update, clip 0.3, element-wise clip 1
+    for name, batch, unroll, epochs, lr in (("ant", 2048, 5, 4, 3e-4), ("humanoid", 1024, 10, 8, 3e-4),
+                                            ("inverted_double_pendulum", 1024, 5, 4, 3e-4), ("walker2d", 512, 20, 8, 3e-5)):
+        task = get_task(f"optim4rl_{name}")
+        cfg = task.config
+        assert cfg.env == f"brax-{name}" and cfg.steps_per_update == batch * 32 * unroll, name
+        assert (cfg.update_epochs, cfg.num_minibatches, cfg.clip_eps, cfg.clip_value, task.learning_rate) == (
+            epochs, 32, 0.3, 1.0, lr)
+
+
 def test_bad_task_and_budget():
     with pytest.raises(ConfigError, match="unknown task 'pong'; valid choices: 'catch'"):
         get_task("pong")

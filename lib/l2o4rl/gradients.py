@@ -61,6 +61,14 @@ def share_below(g, threshold: float = SMALL_GRADIENT) -> float:
     return float(np.mean(np.abs(np.asarray(g)) < threshold))
 
 
+def share_within(g, reference, low: float = 0.5, high: float = 99.5) -> float:
+    """Share of ``g`` whose ``log10(|g| + 1e-8)`` lies between the ``low`` and ``high``
+    percentiles of ``reference``'s: how much of ``g``'s support the reference covers."""
+    low_value, high_value = np.percentile(log_magnitude(reference), [low, high])
+    magnitude = log_magnitude(g)
+    return float(np.mean((magnitude >= low_value) & (magnitude <= high_value)))
+
+
 def stage_of(update, num_updates: int) -> np.ndarray:
     """The training stage (:data:`STAGES`: thirds of the run) of each update index."""
     third = np.minimum(np.asarray(update) * len(STAGES) // max(num_updates, 1), len(STAGES) - 1)

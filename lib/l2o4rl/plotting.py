@@ -27,11 +27,20 @@ def save_figure(fig: plt.Figure, figures_dir: str | os.PathLike, name: str) -> l
     return paths
 
 
+UNTRAINED = " (untrained)"
+
+
 def plot_curves(ax: plt.Axes, summary, hue: str, label_format: str = "{}") -> None:
-    """Mean curves with shaded intervals from :func:`l2o4rl.analysis.summarise_curves`."""
-    for i, (name, group) in enumerate(summary.groupby(hue, sort=False)):
-        color = sns.color_palette()[i % 10]
-        ax.plot(group["env_steps"], group["mean"], color=color, label=label_format.format(name))
+    """Mean curves with shaded intervals from :func:`l2o4rl.analysis.summarise_curves`.
+
+    A learned optimizer's untrained control ("X (untrained)") is drawn dashed in X's colour.
+    """
+    colors: dict[str, tuple] = {}
+    for name, group in summary.groupby(hue, sort=False):
+        base = str(name).removesuffix(UNTRAINED)
+        color = colors.setdefault(base, sns.color_palette()[len(colors) % 10])
+        style = "--" if str(name).endswith(UNTRAINED) else "-"
+        ax.plot(group["env_steps"], group["mean"], color=color, linestyle=style, label=label_format.format(name))
         ax.fill_between(group["env_steps"], group["low"], group["high"], color=color, alpha=0.25, linewidth=0)
     ax.set_xlabel("environment steps")
     ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 500k, 1M: no offset text to collide with labels

@@ -49,7 +49,7 @@ class Result:
         return f"result: {self.path}  ({self.provenance['wall_time_s']:.0f} s on {device})"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -84,13 +84,13 @@ class ResultStore:
             files: dict[str, str] = {}
             for name, table in tables.items():
                 table.to_csv(staging / f"{name}.csv", index=False)
-                files[f"{name}.csv"] = _sha256(staging / f"{name}.csv")
+                files[f"{name}.csv"] = file_sha256(staging / f"{name}.csv")
             arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
             if arrays:
                 buffer = io.BytesIO()
                 np.savez(buffer, **arrays)
                 (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
-                files[ARRAYS_FILE] = _sha256(staging / ARRAYS_FILE)
+                files[ARRAYS_FILE] = file_sha256(staging / ARRAYS_FILE)
             record = provenance(
                 experiment=experiment,
                 scale=self.scale,
@@ -132,7 +132,7 @@ class ResultStore:
             file = path / name
             if not file.exists():
                 raise CorruptResultError(f"{file} is missing; {hint}")
-            if _sha256(file) != digest:
+            if file_sha256(file) != digest:
                 raise CorruptResultError(f"{file} does not match its recorded checksum (truncated or edited); {hint}")
         tables = {
             name.removesuffix(".csv"): pd.read_csv(path / name) for name in files if name.endswith(".csv")
@@ -151,15 +151,19 @@ def cached(
     seed: int,
     compute: Callable[[], tuple[Mapping[str, pd.DataFrame], Mapping[str, np.ndarray]]],
     recompute: bool = False,
+    inputs: Mapping[str, str] | None = None,
 ) -> Result:
     """The stored result when its key matches, else ``compute()`` (timed) saved and returned.
 
-    ``compute`` returns ``(tables, arrays)``.
+    ``compute`` returns ``(tables, arrays)``. ``inputs`` describes what the result was
+    computed from beyond its config (e.g. input files' checksums): a stored result with a
+    different record is stale and recomputed.
     """
     if not recompute:
         stored = store.load(experiment, config, seed)
-        if stored is not None:
+        if stored is not None and stored.provenance.get("inputs") == (dict(inputs) if inputs is not None else None):
             return stored
     start = time.perf_counter()
     tables, arrays = compute()
-    return store.save(experiment, config, seed, tables, arrays, wall_time_s=time.perf_counter() - start)
+    extra = {"inputs": dict(inputs)} if inputs is not None else {}
+    return store.save(experiment, config, seed, tables, arrays, wall_time_s=time.perf_counter() - start, **extra)

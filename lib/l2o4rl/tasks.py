@@ -55,6 +55,17 @@ def _lpg(name: str) -> Task:
     return Task(name, cfg, learning_rate=3e-2 if small else 3e-3)
 
 
+def _optim4rl_brax(env: str, envs: int, batch: int, unroll: int, epochs: int, entropy: float, gamma: float,
+                   reward_scale: float, lr: float, steps: int) -> Task:  # fmt: skip
+    """A Brax task with the PPO settings of Optim4RL's Brax runs (SPEC 1.6). Brax's trainer collects
+    ``batch x 32`` sequences of ``unroll`` steps per update; here each of the ``envs`` envs rolls out
+    its share of those steps in one sequence (same steps per update, longer GAE horizon)."""
+    cfg = PPOConfig(env=f"brax-{env}", num_envs=envs, num_steps=batch * 32 * unroll // envs, update_epochs=epochs,
+                    num_minibatches=32, clip_eps=0.3, ent_coef=entropy, gamma=gamma, reward_scale=reward_scale,
+                    total_timesteps=steps, **_BRAX)  # fmt: skip
+    return Task(f"optim4rl_{env}", cfg, lr)
+
+
 _MINATAR = dict(num_envs=64, num_steps=128, update_epochs=4, num_minibatches=8, hidden=64, activation="relu",
                 total_timesteps=10_000_000)  # fmt: skip
 _BRAX = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=None, clip_value=1.0, hidden=64,
@@ -82,6 +93,11 @@ TASKS: dict[str, Task] = {
         Task("inverted_double_pendulum", PPOConfig(env="brax-inverted_double_pendulum", num_envs=64, num_steps=32,
                                                    num_minibatches=8, gamma=0.97, ent_coef=0.0, total_timesteps=1_000_000,
                                                    reward_scale=10.0, **_BRAX), 3e-4),
+        # SPEC 1.6: Optim4RL's Brax generalisation tasks.
+        _optim4rl_brax("ant", 4096, 2048, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 100_000_000),
+        _optim4rl_brax("humanoid", 2048, 1024, 10, 8, 1e-3, 0.97, 0.1, 3e-4, 100_000_000),
+        _optim4rl_brax("inverted_double_pendulum", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 20_000_000),
+        _optim4rl_brax("walker2d", 2048, 512, 20, 8, 1e-3, 0.997, 5.0, 3e-5, 50_000_000),
     ]
 }  # fmt: skip
 

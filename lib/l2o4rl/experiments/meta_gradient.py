@@ -23,6 +23,7 @@ from ..meta.gradient import (
     GRIDWORLD_LEARNING_RATES,
     GRIDWORLD_REWARD_SCALES,
     GRIDWORLDS,
+    INITS,
     META_OPTIMIZERS,
     MetaGradientConfig,
     MetaGradientTrainer,
@@ -60,6 +61,7 @@ class PipelineConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c", "small_dense_long"), each_in=A2C_TASKS)
     reset_periods: tuple[int, ...] = setting((32, 72), one_per="tasks", doc="m per task")
     eval_timesteps: tuple[int, ...] = setting((100_000, 300_000), one_per="tasks", doc="budget of each evaluation run")
+    init: str = setting("random", choices=INITS, doc="Optim4RL's initial meta-parameters")
     num_agents: int = setting(32, ge=1)
     outer_steps: int = setting(200, ge=1)
     meta_lr: float = setting(1e-3, gt=0.0)
@@ -73,7 +75,7 @@ def pipeline_training(cfg: PipelineConfig, seed: int):
     meta_curves, curves, arrays = [], [], {}
     for task, period, budget in zip(cfg.tasks, cfg.reset_periods, cfg.eval_timesteps):
         for mode in ("pipeline", "lockstep"):
-            meta_cfg = MetaGradientConfig(tasks=(task,), num_agents=cfg.num_agents, reset_period=period,
+            meta_cfg = MetaGradientConfig(tasks=(task,), init=cfg.init, num_agents=cfg.num_agents, reset_period=period,
                                           pipeline=mode == "pipeline", outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr)  # fmt: skip
             trainer, phi, phi0, outer = meta_train(meta_cfg, meta_key, task=task, mode=mode)
             meta_curves.append(outer)
@@ -94,7 +96,8 @@ register(
         configs={
             "quick": PipelineConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,), num_agents=4,
                                     outer_steps=8, eval_seeds=2),
-            "cpu": PipelineConfig(num_agents=16),
+            # as in notebook 04: from the random init the structure already trains both tasks
+            "cpu": PipelineConfig(num_agents=16, init="damped", meta_lr=3e-3),
             "paper": PipelineConfig(reset_periods=(64, 288), eval_timesteps=(500_000, 3_000_000), num_agents=64,
                                     outer_steps=1_000, eval_seeds=10),
         },
@@ -111,13 +114,14 @@ class MetaTrainingConfig(Config):
     eval_timesteps: tuple[int, ...] = setting((100_000, 300_000, 1_000_000), one_per="tasks", doc="per task")
     optimizers: tuple[str, ...] = setting(tuple(META_OPTIMIZERS), each_in=META_OPTIMIZERS)
     baselines: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
+    init: str = setting("random", choices=INITS, doc="every learned optimizer's initial meta-parameters")
     num_agents: int = setting(32, ge=1)
-    outer_steps: int = setting(200, ge=1)
+    outer_steps: tuple[int, ...] = setting((78, 585, 585), one_per="tasks", doc="per task (SPEC 1.4's lengths)")
     meta_lr: float = setting(1e-3, gt=0.0)
     eval_seeds: int = setting(10, ge=1)
     gridworld_agents: int = setting(8, ge=0, doc="agents per gridworld for the multi-gridworld Optim4RL (0: skip)")
     gridworld_reset_period: int = setting(72, ge=1)
-    gridworld_outer_steps: int = setting(200, ge=1)
+    gridworld_outer_steps: int = setting(585, ge=1)
 
 
 def meta_training(cfg: MetaTrainingConfig, seed: int):
@@ -126,10 +130,10 @@ def meta_training(cfg: MetaTrainingConfig, seed: int):
     meta_key, eval_key = jax.random.split(jax.random.key(seed))
     eval_keys = jax.random.split(eval_key, cfg.eval_seeds)
     meta_curves, curves, arrays = [], [], {}
-    for task, period, budget in zip(cfg.tasks, cfg.reset_periods, cfg.eval_timesteps):
+    for task, period, budget, steps in zip(cfg.tasks, cfg.reset_periods, cfg.eval_timesteps, cfg.outer_steps):
         for name in cfg.optimizers:
-            meta_cfg = MetaGradientConfig(tasks=(task,), optimizer=name, num_agents=cfg.num_agents, reset_period=period,
-                                          outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr)  # fmt: skip
+            meta_cfg = MetaGradientConfig(tasks=(task,), optimizer=name, init=cfg.init, num_agents=cfg.num_agents,
+                                          reset_period=period, outer_steps=steps, meta_lr=cfg.meta_lr)  # fmt: skip
             trainer, phi, phi0, outer = meta_train(meta_cfg, meta_key, task=task, optimizer=LABELS[name])
             meta_curves.append(outer)
             arrays[f"{task}/{name}"] = flat_meta_params(phi)
@@ -138,7 +142,8 @@ def meta_training(cfg: MetaTrainingConfig, seed: int):
         for name in cfg.baselines:
             curves.append(training_curves(task, get_task(task).optimizer(name), eval_keys, budget, optimizer=LABELS[name]))
     if cfg.gridworld_agents:
-        meta_cfg = MetaGradientConfig(tasks=GRIDWORLDS, num_agents=cfg.gridworld_agents, reset_period=cfg.gridworld_reset_period,
+        meta_cfg = MetaGradientConfig(tasks=GRIDWORLDS, init=cfg.init, num_agents=cfg.gridworld_agents,
+                                      reset_period=cfg.gridworld_reset_period,
                                       outer_steps=cfg.gridworld_outer_steps, meta_lr=cfg.meta_lr,
                                       reward_scales=GRIDWORLD_REWARD_SCALES, learning_rates=GRIDWORLD_LEARNING_RATES)  # fmt: skip
         _, phi, _, outer = meta_train(meta_cfg, meta_key, task="six gridworlds", optimizer="Optim4RL")
@@ -155,12 +160,16 @@ register(
         figures=("meta_training_returns", "meta_training_curves"),
         configs={
             "quick": MetaTrainingConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,),
-                                        optimizers=("optim4rl",), baselines=("adam",), num_agents=2, outer_steps=4,
-                                        eval_seeds=2, gridworld_agents=0),
-            "cpu": MetaTrainingConfig(),
+                                        optimizers=("optim4rl",), baselines=("adam",), init="damped", num_agents=2,
+                                        outer_steps=(4,), eval_seeds=2, gridworld_agents=0),
+            # The conv agents of big_dense_long cost ~1.5 ms per env step for 10 seeds on 2 cores (eight 1e6-step
+            # evaluations: ~3.5 h), so cpu scale compares on catch and small_dense_long; the random init's structure
+            # alone already trains both, so every learned optimizer starts "damped" (steps 10x too small).
+            "cpu": MetaTrainingConfig(tasks=("catch_a2c", "small_dense_long"), reset_periods=(32, 72),
+                                      eval_timesteps=(100_000, 300_000), init="damped", outer_steps=(80, 300), meta_lr=3e-3,
+                                      gridworld_agents=4, gridworld_outer_steps=150),
             "paper": MetaTrainingConfig(reset_periods=(64, 288, 288), eval_timesteps=(500_000, 3_000_000, 10_000_000),
-                                        num_agents=64, outer_steps=1_000, gridworld_agents=64, gridworld_reset_period=288,
-                                        gridworld_outer_steps=1_000),
+                                        num_agents=64, gridworld_agents=64, gridworld_reset_period=288),
         },
         compute=meta_training,
     )

@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,20 @@ Arrays = Mapping[str, np.ndarray]
 
 @dataclass(frozen=True)
 class Experiment:
-    """``compute(config, seed) -> (tables, arrays)`` at the config of each scale."""
+    """``compute(config, seed) -> (tables, arrays)`` at the config of each scale.
+
+    An experiment built on others' outputs (e.g. shipped trained optimizers) names them in
+    ``inputs(config, data_dir) -> (values, record)``: ``compute`` gets ``**values``, and
+    ``record`` (e.g. each input file's checksum) is stored with the result, which is
+    recomputed once its inputs change.
+    """
 
     name: str
     notebook: str
     figures: tuple[str, ...]
     configs: Mapping[str, Config]
-    compute: Callable[[Any, int], tuple[Tables, Arrays]]
+    compute: Callable[..., tuple[Tables, Arrays]]
+    inputs: Callable[[Any, Path], tuple[dict[str, Any], dict[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -43,7 +51,8 @@ class Experiment:
         """The stored result for this scale, seed and config, computed and saved when missing."""
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
-        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed), recompute=recompute)
+        values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
+        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record)
 
 
 EXPERIMENTS: dict[str, Experiment] = {}

@@ -32,7 +32,7 @@ import optax
 from ..agents.a2c import A2C, A2CConfig
 from ..agents.base import AgentState
 from ..agents.common import gae
-from ..config import Config, config, setting
+from ..config import Config, check_choice, config, setting
 from ..envs import make
 from ..optim.optim4rl import L2L, LinearOptim, Optim4RL
 from ..tasks import TASKS, get_task
@@ -41,7 +41,8 @@ from .pipeline import advance_ages, reset_mask, reset_offsets, select_agents
 
 META_OPTIMIZERS = {"optim4rl": Optim4RL, "linear_optim": LinearOptim, "l2l": L2L}
 A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
-INITS = ("random", "zero")
+INITS = ("random", "zero", "damped")
+DAMPING = 0.1  # the "damped" init: random, with every step this many times as large
 
 # Multi-task meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent lr.
 GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
@@ -50,11 +51,23 @@ GRIDWORLD_REWARD_SCALES = (1e3, 1e2, 1e2, 1e1, 1e1, 1.0)
 GRIDWORLD_LEARNING_RATES = (1e-3, 3e-3, 3e-3, 3e-3, 1e-3, 3e-3)
 
 
+def initial_meta_params(optimizer_class: type, init: str, key: jax.Array) -> Any:
+    """Meta-parameters to start meta-training from (``init`` one of :data:`INITS`)."""
+    check_choice("meta-parameter init", init, INITS)
+    meta_params = optimizer_class.init_meta_params(key)
+    if init == "zero":
+        return jax.tree.map(jnp.zeros_like, meta_params)
+    if init == "damped":
+        return optimizer_class.scale_steps(meta_params, DAMPING)
+    return meta_params
+
+
 @config
 class MetaGradientConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c",), each_in=A2C_TASKS, doc="A2C tasks meta-trained on together")
     optimizer: str = setting("optim4rl", choices=tuple(META_OPTIMIZERS))
-    init: str = setting("random", choices=INITS, doc="initial meta-parameters: random (flax init) or all zero")
+    init: str = setting("random", choices=INITS,
+                        doc="initial meta-parameters: random (flax init), all zero, or random with steps scaled by DAMPING")
     num_agents: int = setting(64, ge=1, doc="agents per task, one environment each")
     inner_updates: int = setting(4, ge=1, doc="K: agent updates per outer step")
     reset_period: int = setting(32, ge=1, doc="m: outer steps in one agent lifetime")
@@ -110,8 +123,7 @@ class MetaGradientTrainer:
 
     # -- the learned optimizer -------------------------------------------------------------
     def init_meta_params(self, key: jax.Array) -> Any:
-        meta_params = self.optimizer_class.init_meta_params(key)
-        return jax.tree.map(jnp.zeros_like, meta_params) if self.cfg.init == "zero" else meta_params
+        return initial_meta_params(self.optimizer_class, self.cfg.init, key)
 
     def optimizer(self, meta_params: Any, task: str) -> optax.GradientTransformationExtraArgs:
         """The learned optimizer at ``task``'s learning rate, for use in any optax loop."""

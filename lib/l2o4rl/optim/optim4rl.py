@@ -68,10 +68,21 @@ class _RecurrentOptimizer(LearnedOptimizer):
     """A per-coordinate recurrent network ``(carries, g) -> (carries, step)``; update ``-lr * step``."""
 
     num_carries = 1
+    # head outputs that enter every step as an exp(.) factor: {dense layer: output indices}
+    step_scale_outputs: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def network(cls, **structure) -> nn.Module:
         raise NotImplementedError
+
+    @classmethod
+    def scale_steps(cls, meta_params: Any, factor: float) -> Any:
+        """``meta_params`` whose every step is ``factor`` times as large: the exp-factor biases shift by log(factor)."""
+        params = jax.tree.map(lambda x: x, meta_params)  # a copy whose dicts may be edited
+        for layer, outputs in cls.step_scale_outputs.items():
+            bias = params["params"][layer]["bias"]
+            params["params"][layer]["bias"] = bias.at[jnp.asarray(outputs)].add(jnp.log(factor))
+        return params
 
     @classmethod
     def init_meta_params(cls, key: jax.Array, **structure: Any) -> Any:
@@ -101,6 +112,7 @@ class Optim4RL(_RecurrentOptimizer):
 
     num_carries = 2
     structure = ("gradient_processing",)
+    step_scale_outputs = {"head_m": (0,)}
 
     @classmethod
     def network(cls, gradient_processing: bool = True) -> nn.Module:
@@ -108,12 +120,16 @@ class Optim4RL(_RecurrentOptimizer):
 
 
 class LinearOptim(_RecurrentOptimizer):
+    step_scale_outputs = {"head": (0, 1)}
+
     @classmethod
     def network(cls) -> nn.Module:
         return LinearOptimNet()
 
 
 class L2L(_RecurrentOptimizer):
+    step_scale_outputs = {"head": (0,)}
+
     @classmethod
     def network(cls) -> nn.Module:
         return L2LNet()

@@ -1,0 +1,152 @@
+"""Brax generalisation (SPEC 1.6, 2.5; figure 6): optimizers meta-trained only on gridworlds
+train PPO agents on unseen Brax tasks, next to Adam and RMSProp at the same learning rate and
+element-wise clip, and next to each learned optimizer's untrained initialisation (the
+Optim4RL structure alone already trains easy tasks, so the control shows what meta-training
+on gridworlds added).
+
+The learned optimizers are the shipped ones of notebooks 04 and 05
+(``data/<trained_from>/trained_optimizers``), so this experiment never meta-trains. The
+gradient-support comparison records raw gradient coordinates of Adam-trained gridworld and
+Brax agents: how much of the Brax gradients' log-magnitude range the training tasks cover.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+import pandas as pd
+
+from .. import gradients as stats
+from ..config import SCALES, Config, ConfigError, config, setting
+from ..evaluation import training_curves
+from ..meta.gradient import GRIDWORLDS
+from ..optim.baselines import BASELINES
+from ..store import file_sha256
+from ..tasks import TASKS, get_task
+from ..trained import KINDS, build, find_trained, load_trained, untrained
+from .baselines import random_policy_return
+from .gradients import record_agent
+from .registry import Experiment, register
+
+BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.startswith("brax-"))
+LABELS = {"optim4rl": "Optim4RL", "open": "OPEN", "linear_optim": "LinearOptim", "l2l": "L2L", "adam": "Adam",
+          "rmsprop": "RMSProp"}  # fmt: skip
+SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
+
+
+@config
+class BraxGeneralizationConfig(Config):
+    tasks: tuple[str, ...] = setting(("inverted_pendulum", "inverted_double_pendulum"), each_in=BRAX_TASKS)
+    total_timesteps: tuple[int, ...] = setting((500_000, 1_000_000), one_per="tasks", doc="PPO budget per task")
+    learned: tuple[str, ...] = setting(SHIPPED, doc="shipped optimizers as 'kind@trained_on'")
+    untrained_controls: bool = setting(True, doc="also train with each learned optimizer's untrained initialisation")
+    baselines: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
+    trained_from: str = setting("cpu", choices=SCALES, doc="scale whose shipped trained optimizers are used")
+    seeds: int = setting(5, ge=1)
+    support_gridworlds: tuple[str, ...] = setting(("small_dense_long", "big_dense_short"), each_in=GRIDWORLDS)
+    support_timesteps: int = setting(100_000, ge=1, doc="budget of each gradient-recording run")
+    support_seeds: int = setting(2, ge=1)
+    record_gradients: int = setting(128, ge=1, doc="gradient coordinates recorded per update")
+
+    def validate(self) -> None:
+        for run in self.learned:
+            kind, _, trained_on = run.partition("@")
+            if kind not in KINDS or not trained_on:
+                raise ConfigError(
+                    f"BraxGeneralizationConfig.learned contains {run!r}; each entry is 'kind@trained_on' with kind one "
+                    f"of {', '.join(KINDS)}"
+                )
+
+
+def shipped_optimizers(cfg: BraxGeneralizationConfig, data_dir: Path):
+    """The inputs: each shipped optimizer and its metadata, and the checksum of each file."""
+    values, record = {}, {}
+    for run in cfg.learned:
+        kind, _, trained_on = run.partition("@")
+        values[run] = load_trained(data_dir, cfg.trained_from, kind, trained_on)
+        record[run] = file_sha256(find_trained(data_dir, cfg.trained_from, kind, trained_on))
+    return {"trained": values}, record
+
+
+def label(kind: str) -> str:
+    return LABELS.get(kind, kind)
+
+
+def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[str, tuple[Any, dict]]):
+    """Every (Brax task, optimizer) trained for ``cfg.seeds`` seeds; random-policy floors; gradient supports."""
+    key, control_key, support_key = jax.random.split(jax.random.key(seed), 3)
+    keys = jax.random.split(key, cfg.seeds)
+    curves, floors = [], []
+    for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
+        task = get_task(task_name)
+        for name in cfg.baselines:
+            curves.append(training_curves(task_name, task.optimizer(name), keys, steps, optimizer=label(name),
+                                          trained_on="(hand-designed)"))  # fmt: skip
+        for run in cfg.learned:
+            kind, _, trained_on = run.partition("@")
+            meta_params, metadata = trained[run]
+            make = lambda phi, kind=kind: build(kind, phi, task.learning_rate)  # noqa: E731
+            runs = [(label(kind), meta_params)]
+            if cfg.untrained_controls:
+                runs.append((f"{label(kind)} (untrained)", untrained(kind, metadata["init"], control_key)))
+            for name, phi in runs:
+                curves.append(training_curves(task_name, make, keys, steps, meta_params=phi, optimizer=name,
+                                              trained_on=trained_on))  # fmt: skip
+        floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
+    backends = pd.DataFrame([{"task": t, "backend": get_task(t).config.brax_backend} for t in cfg.tasks])
+    support = gradient_support(cfg, support_key)
+    tables = {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors), "backends": backends,
+              **support}  # fmt: skip
+    return tables, {}
+
+
+def gradient_support(cfg: BraxGeneralizationConfig, key: jax.Array) -> dict[str, pd.DataFrame]:
+    """log10|g| histograms of Adam-trained gridworld (A2C) and Brax (PPO) agents, and how much of
+    each Brax task's gradients fall inside the range the gridworld gradients span."""
+    keys = jax.random.split(key, cfg.support_seeds)
+    recorded = {}
+    for group, names in (("gridworld", cfg.support_gridworlds), ("Brax", cfg.tasks)):
+        for name in names:
+            run = record_agent(name, "adam", cfg.support_timesteps, cfg.record_gradients, keys)
+            recorded[(group, name)] = run.gradients.ravel()
+    samples = pd.concat(
+        [pd.DataFrame({"group": group, "task": name, "value": g}) for (group, name), g in recorded.items()],
+        ignore_index=True,
+    )
+    histograms = stats.histogram_table(samples, ["group", "task"])
+    reference = np.concatenate([g for (group, _), g in recorded.items() if group == "gridworld"])
+    coverage = pd.DataFrame([
+        {"task": name, "share_in_gridworld_range": stats.share_within(g, reference),
+         "log_range_width": stats.log_range_width(g)}
+        for (group, name), g in recorded.items() if group == "Brax"
+    ] + [{"task": "gridworlds (all)", "share_in_gridworld_range": stats.share_within(reference, reference),
+          "log_range_width": stats.log_range_width(reference)}])  # fmt: skip
+    return {"support_histograms": histograms, "support_coverage": coverage}
+
+
+register(
+    Experiment(
+        name="brax_generalization",
+        notebook="06_brax_generalization",
+        figures=("brax_returns", "brax_gradient_support"),
+        configs={
+            # quick uses the committed cpu-scale optimizers (quick meta-training ships none for the gridworlds)
+            "quick": BraxGeneralizationConfig(tasks=("inverted_pendulum",), total_timesteps=(4_096,), seeds=2,
+                                              learned=("optim4rl@gridworlds",), baselines=("adam",),
+                                              support_gridworlds=("small_dense_long",), support_timesteps=2_048,
+                                              support_seeds=1, record_gradients=16),
+            # ~25 min on 2 cores: a learned optimizer's PPO run costs about twice Adam's
+            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4),
+            "paper": BraxGeneralizationConfig(tasks=("optim4rl_ant", "optim4rl_humanoid",
+                                                     "optim4rl_inverted_double_pendulum", "optim4rl_walker2d"),
+                                              total_timesteps=(100_000_000, 100_000_000, 20_000_000, 50_000_000),
+                                              trained_from="paper", seeds=10, support_gridworlds=GRIDWORLDS,
+                                              support_timesteps=1_000_000, support_seeds=5, record_gradients=512),
+        },
+        compute=brax_generalization,
+        inputs=shipped_optimizers,
+    )
+)  # fmt: skip

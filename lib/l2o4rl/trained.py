@@ -1,0 +1,85 @@
+"""Shipped trained optimizers: ``data/<scale>/trained_optimizers/<kind>_<trained_on>.npz``.
+
+Notebooks 04 (meta-gradients) and 05 (ES) save every optimizer they meta-train here, with
+its metadata (kind, task, scale, seed, initialisation); notebook 06 and users load them:
+
+    phi, meta = load_trained("data", "cpu", "optim4rl", "gridworlds")   # or the committed data/
+    opt = build("optim4rl", phi, learning_rate=3e-4)       # any optax loop
+
+``kind`` is a meta-gradient optimizer (:data:`l2o4rl.meta.gradient.META_OPTIMIZERS`) or an
+ES-trained one (:data:`l2o4rl.meta.es.LEARNED`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.flatten_util
+import numpy as np
+import optax
+
+from .config import ConfigError, check_choice, check_scale
+from .meta import es
+from .meta.gradient import META_OPTIMIZERS, initial_meta_params
+from .optim.checkpoints import load_meta_params, save_meta_params
+from .runtime import project_root
+
+TRAINED_DIR = "trained_optimizers"
+KINDS = tuple(META_OPTIMIZERS) + tuple(k for k in es.LEARNED if k not in META_OPTIMIZERS)
+
+
+def trained_path(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> Path:
+    return Path(data_dir) / check_scale(scale) / TRAINED_DIR / f"{kind}_{trained_on}.npz"
+
+
+def template(kind: str) -> Any:
+    """Meta-parameters shaped like those of ``kind`` (values irrelevant)."""
+    check_choice("learned optimizer kind", kind, KINDS)
+    cls = META_OPTIMIZERS[kind] if kind in META_OPTIMIZERS else es.LEARNED[kind].cls
+    return cls.init_meta_params(jax.random.key(0))
+
+
+def ship(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, flat: np.ndarray, *, init: str,
+         **metadata: Any) -> Path:  # fmt: skip
+    """Save a meta-trained ``kind`` (flat meta-parameters) with the init it started from and ``metadata``."""
+    path = trained_path(data_dir, scale, kind, trained_on)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unravel = jax.flatten_util.ravel_pytree(template(kind))[1]
+    return save_meta_params(path, unravel(np.asarray(flat)), kind, trained_on=trained_on, scale=scale, init=init, **metadata)
+
+
+def find_trained(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> Path:
+    """The shipped file, looked up in ``data_dir`` and then in the repository's committed ``data/``."""
+    candidates = dict.fromkeys(trained_path(d, scale, kind, trained_on) for d in (data_dir, project_root() / "data"))
+    for path in candidates:
+        if path.exists():
+            return path
+    notebook = "04_meta_training_optim4rl" if kind in META_OPTIMIZERS else "05_open_es"
+    raise ConfigError(
+        f"no trained {kind!r} on {trained_on!r} at scale {scale!r} (looked for {', '.join(map(str, candidates))}); run "
+        f"notebook {notebook} at scale {scale!r} first, or pick a scale whose trained optimizers exist"
+    )
+
+
+def load_trained(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> tuple[Any, dict[str, Any]]:
+    """``(meta_params, metadata)`` of a shipped optimizer (see :func:`find_trained`)."""
+    return load_meta_params(find_trained(data_dir, scale, kind, trained_on), template(kind))
+
+
+def untrained(kind: str, init: str, key: jax.Array) -> Any:
+    """A draw from the initial distribution ``kind`` is meta-trained from: the untrained control."""
+    if kind in META_OPTIMIZERS:
+        return initial_meta_params(META_OPTIMIZERS[kind], init, key)
+    return es.LEARNED[kind].init_meta_params(key, init)
+
+
+def build(kind: str, meta_params: Any, learning_rate: float) -> optax.GradientTransformationExtraArgs:
+    """The optax transformation of ``kind`` at ``meta_params``. ``learning_rate`` scales the
+    meta-gradient optimizers; an ES-trained optimizer keeps the step scale it was trained with."""
+    check_choice("learned optimizer kind", kind, KINDS)
+    if kind in META_OPTIMIZERS:
+        return META_OPTIMIZERS[kind](meta_params, learning_rate=learning_rate)
+    return es.learned_optimizer(kind, meta_params)

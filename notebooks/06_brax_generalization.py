@@ -1,0 +1,143 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Gridworld-trained optimizers on Brax
+#
+# The headline of Optim4RL (SPEC 1.6): "although only trained in toy tasks, our learned
+# optimizer can generalize to unseen complex tasks in Brax"; OPEN adds zero-shot transfer
+# of its gridworld optimizer (SPEC 2.5). Here PPO agents on Brax tasks are trained by
+#
+# - **Optim4RL** meta-trained on the six LPG gridworlds (notebook 04),
+# - **OPEN** meta-trained by ES on the `rand_all` gridworld distribution (notebook 05),
+# - **LinearOptim** and **L2L** meta-trained on small_dense_long (notebook 04), the
+#   learned optimizers without Optim4RL's inductive bias,
+# - **Adam** and **RMSProp** at the same learning rate and element-wise clip 1 (SPEC 1.6),
+#
+# and each learned optimizer's **untrained** initialisation (a fresh draw from the
+# distribution its meta-training started from) as the control: the Optim4RL structure
+# alone already trains easy tasks, so only "trained beats untrained" credits the gridworlds.
+# No optimizer is meta-trained here: the shipped ones in `data/<scale>/trained_optimizers/`
+# are used (`trained_from` in the config picks the scale they come from).
+
+# %% tags=["parameters"]
+scale = "cpu"  # quick | cpu | paper
+seed = 0
+recompute = False  # True: ignore stored results in data/ and recompute
+data_dir = "../data"
+figures_dir = "../figures"
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from l2o4rl import experiments
+from l2o4rl.analysis import final_values, summarise_curves
+from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+
+set_style()
+experiment = experiments.get("brax_generalization")
+config = experiment.config(scale)
+config
+
+# %%
+result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+curves, floors = result.tables["curves"], result.tables["random"].set_index("task")["random_return"]
+print(result.describe())
+print("inputs:", result.provenance["inputs"])
+result.tables["backends"]
+
+# %% [markdown]
+# ## Return curves
+# Mean over seeds with 90% bootstrap intervals; the dashed line is a uniformly random policy.
+
+# %%
+summary = summarise_curves(curves, ["task", "optimizer"])
+tasks = list(config.tasks)
+fig, axes = plt.subplots(1, len(tasks), figsize=(PAPER_WIDTH_IN * 1.3, 2.8), layout="constrained", squeeze=False)
+for ax, task in zip(axes[0], tasks):
+    plot_curves(ax, summary[summary["task"] == task], hue="optimizer")
+    ax.axhline(floors[task], color="k", linestyle="--", linewidth=1, label="random policy")
+    ax.set(title=task, ylabel="episode return" if task == tasks[0] else "")
+axes[0, -1].legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+save_figure(fig, figures_dir, "brax_returns")
+
+# %% [markdown]
+# ## Final returns, and normalised by Adam
+# Mean over the last 10% of updates per seed; "/ Adam" divides the mean by Adam's.
+
+# %%
+final = final_values(curves, ["task", "optimizer"])
+means = final.groupby(["task", "optimizer"])["value"].mean().unstack("task")
+table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std"]).unstack("task")
+for task in tasks:
+    table[("/ Adam", task)] = means[task] / means.loc["Adam", task]
+table.loc["random policy", [("mean", t) for t in tasks]] = floors[tasks].to_numpy()
+table.round(2)
+
+# %% [markdown]
+# ## Gradient support: what the gridworlds cover of Brax
+# Histograms of log10(|g| + 1e-8) over the recorded gradient coordinates of Adam-trained
+# gridworld agents (A2C) and Brax agents (PPO); the table gives the share of each Brax task's
+# coordinates inside the 0.5-99.5 percentile range of the gridworld gradients.
+
+# %%
+histograms, coverage = result.tables["support_histograms"], result.tables["support_coverage"]
+fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN * 0.8, 2.6), layout="constrained")
+for (group, task), rows in histograms.groupby(["group", "task"], sort=False):
+    centres = (rows["bin_low"] + rows["bin_high"]) / 2
+    ax.plot(centres, rows["share"], drawstyle="steps-mid", linestyle="-" if group == "Brax" else "--",
+            label=f"{group}: {task}")  # fmt: skip
+ax.set(xlabel="log10(|g| + 1e-8)", ylabel="share of coordinates")
+ax.legend(fontsize="x-small")
+save_figure(fig, figures_dir, "brax_gradient_support")
+coverage.round(3)
+
+# %% [markdown]
+# What the `cpu`-scale run shows (4 seeds; inverted_pendulum 3e5 steps, inverted_double_pendulum
+# 5e5; Brax backend `spring`; 1456 s on 2 cores). Final returns:
+#
+# | | random | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | OPEN | OPEN (untrained) | LinearOptim | L2L |
+# |---|---|---|---|---|---|---|---|---|---|
+# | inverted_pendulum | 23 | 98 | 503 | **440** | 262 | 15 | 9 | 21 | 43 |
+# | inverted_double_pendulum | 255 | 942 | 1541 | **1048** | 1015 | 175 | 82 | 301 | 513 |
+#
+# - **Optim4RL trained only on the six gridworlds trains PPO on both Brax tasks** far above a
+#   random policy and above Adam at the same learning rate (4.5x and 1.1x), below RMSProp.
+#   Meta-training on gridworlds added to its damped start on inverted_pendulum (440 vs 262);
+#   on inverted_double_pendulum the two are within seed noise.
+# - **OPEN does not transfer at this scale**: the `cpu` ES run on `rand_all` (8 members,
+#   6 generations, notebook 05) did not find a learning optimizer on the gridworlds
+#   themselves, and on Brax it ends below the random policy. The paper's zero-shot transfer
+#   needs the paper-scale ES (a GPU).
+# - LinearOptim and L2L (meta-trained on small_dense_long) stay near or below the random
+#   policy on inverted_pendulum; on inverted_double_pendulum L2L reaches 513, half of Adam.
+# - Support: 95-96% of the Brax agents' gradient coordinates fall inside the range the
+#   gridworld agents' gradients span, which is wider (6.1 decades vs 4.3-4.7).
+#
+# ## Checks
+# At `cpu` scale and above: every run ends finite; the gridworld-trained Optim4RL learns every
+# Brax task well above a random policy (its margin over random is at least a quarter of
+# Adam's); the gridworld gradients cover most (>= 90%) of each Brax task's gradients.
+
+# %%
+assert np.isfinite(final["value"]).all(), "every run ends with a finite return"
+assert coverage["share_in_gridworld_range"].between(0, 1).all(), "coverage is a share"
+if scale != "quick":
+    for task in tasks:
+        adam_margin = means.loc["Adam", task] - floors[task]
+        margin = means.loc["Optim4RL", task] - floors[task]
+        assert adam_margin > 0, f"{task}: Adam does not beat a random policy"
+        assert margin >= 0.25 * adam_margin, f"{task}: Optim4RL ends {margin:.1f} above random (Adam {adam_margin:.1f})"
+    brax_coverage = coverage[coverage["task"].isin(tasks)]["share_in_gridworld_range"]
+    assert (brax_coverage >= 0.9).all(), f"gridworld gradients cover only {brax_coverage.min():.0%} of a Brax task's"
