@@ -34,15 +34,13 @@ data_dir = "../data"
 figures_dir = "../figures"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
-from l2o4rl.trained import TRAINED_DIR, ship
+from l2o4rl.trained import ship_all
 
 set_style()
 experiment = experiments.get("optim4rl_meta_training")
@@ -123,11 +121,9 @@ save_figure(fig, figures_dir, "meta_training_curves")
 # `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
-for name, flat in result.arrays.items():
-    task, kind = name.split("/")
-    ship(data_dir, scale, kind, task, flat, init=config.init, seed=seed, experiment=experiment.name,
-         result=result.path.name)  # fmt: skip
-sorted(p.name for p in (Path(data_dir) / scale / TRAINED_DIR).iterdir())
+shipped = ship_all(data_dir, scale, result.arrays, init=config.init, seed=seed, experiment=experiment.name,
+                   result=result.path.name)  # fmt: skip
+[p.name for p in shipped]
 
 # %% [markdown]
 # ## Checks

@@ -47,8 +47,6 @@ data_dir = "../data"
 figures_dir = "../figures"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
@@ -56,8 +54,8 @@ import seaborn as sns
 from l2o4rl import aggregate, experiments
 from l2o4rl.analysis import summarise_curves
 from l2o4rl.experiments.open_es import final_scores, score_matrices
-from l2o4rl.trained import TRAINED_DIR, ship
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.trained import ship_all
 
 set_style()
 
@@ -232,12 +230,13 @@ ablation_table.round(3)
 # `rand_all`): `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
-for name, result in (("open_es_single", single), ("open_es_gridworld", grid)):
-    init = experiments.get(name).config(scale).init
-    for run, vector in result.arrays.items():
-        kind, task = run.split("@")
-        ship(data_dir, scale, kind, task, vector, init=init, seed=seed, experiment=name, result=result.path.name)
-sorted(p.name for p in (Path(data_dir) / scale / TRAINED_DIR).iterdir())
+shipped = [
+    path
+    for name, result in (("open_es_single", single), ("open_es_gridworld", grid))
+    for path in ship_all(data_dir, scale, result.arrays, init=experiments.get(name).config(scale).init, seed=seed,
+                         experiment=name, result=result.path.name)  # fmt: skip
+]
+[p.name for p in shipped]
 
 # %% [markdown]
 # ## Checks

@@ -8,7 +8,7 @@ from l2o4rl.config import ConfigError
 from l2o4rl.experiments import brax_generalization
 from l2o4rl.meta.gradient import DAMPING, initial_meta_params
 from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
-from l2o4rl.trained import build, find_trained, load_trained, ship, untrained
+from l2o4rl.trained import build, find_trained, load_trained, ship, ship_all, untrained
 
 PARAMS = {"w": jnp.ones(5)}
 GRADS = {"w": jnp.array([1e-3, -2.0, 3e-5, 0.5, -1.0])}
@@ -37,6 +37,15 @@ def test_ship_and_load_round_trip_with_metadata(tmp_path):
     assert metadata == {"kind": "optim4rl", "trained_on": "somewhere", "scale": "quick", "init": "damped", "seed": 4,
                         "size": flat.size}  # fmt: skip
     np.testing.assert_allclose(step(build("optim4rl", loaded, 1e-3)), step(Optim4RL(phi, learning_rate=1e-3)))
+
+
+def test_ship_all_ships_every_kind_at_task_array(tmp_path):
+    arrays = {f"{kind}@task{i}": np.full(cls.num_meta_params(), float(i), np.float32)
+              for i, (kind, cls) in enumerate((("optim4rl", Optim4RL), ("l2l", L2L)))}  # fmt: skip
+    paths = ship_all(tmp_path, "quick", arrays, init="random")
+    assert [p.name for p in paths] == ["optim4rl_task0.npz", "l2l_task1.npz"]
+    phi, metadata = load_trained(tmp_path, "quick", "l2l", "task1")
+    assert metadata["trained_on"] == "task1" and all(float(x.min()) == 1.0 for x in jax.tree.leaves(phi))
 
 
 def test_missing_trained_optimizer_names_the_notebook_that_makes_it(tmp_path):

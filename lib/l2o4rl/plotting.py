@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import EngFormatter
 import seaborn as sns
 
+from .labels import UNTRAINED
+
 PAPER_WIDTH_IN = 6.75  # a two-column paper's text width
 
 
@@ -25,9 +27,6 @@ def save_figure(fig: plt.Figure, figures_dir: str | os.PathLike, name: str) -> l
     fig.savefig(paths[0], dpi=200)
     fig.savefig(paths[1])
     return paths
-
-
-UNTRAINED = " (untrained)"
 
 
 def plot_curves(ax: plt.Axes, summary, hue: str, label_format: str = "{}") -> None:

@@ -159,11 +159,12 @@ def cached(
     computed from beyond its config (e.g. input files' checksums): a stored result with a
     different record is stale and recomputed.
     """
+    record = dict(inputs) if inputs is not None else None
     if not recompute:
         stored = store.load(experiment, config, seed)
-        if stored is not None and stored.provenance.get("inputs") == (dict(inputs) if inputs is not None else None):
+        if stored is not None and stored.provenance.get("inputs") == record:
             return stored
     start = time.perf_counter()
     tables, arrays = compute()
-    extra = {"inputs": dict(inputs)} if inputs is not None else {}
+    extra = {"inputs": record} if record is not None else {}
     return store.save(experiment, config, seed, tables, arrays, wall_time_s=time.perf_counter() - start, **extra)

@@ -51,6 +51,12 @@ def ship(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, fl
     return save_meta_params(path, unravel(np.asarray(flat)), kind, trained_on=trained_on, scale=scale, init=init, **metadata)
 
 
+def ship_all(data_dir: str | os.PathLike, scale: str, arrays: dict[str, np.ndarray], *, init: str,
+             **metadata: Any) -> list[Path]:  # fmt: skip
+    """:func:`ship` every array of a result keyed ``"kind@trained_on"``."""
+    return [ship(data_dir, scale, *run.split("@"), flat, init=init, **metadata) for run, flat in arrays.items()]
+
+
 def find_trained(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> Path:
     """The shipped file, looked up in ``data_dir`` and then in the repository's committed ``data/``."""
     candidates = dict.fromkeys(trained_path(d, scale, kind, trained_on) for d in (data_dir, project_root() / "data"))

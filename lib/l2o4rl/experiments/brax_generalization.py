@@ -22,18 +22,18 @@ import pandas as pd
 from .. import gradients as stats
 from ..config import SCALES, Config, ConfigError, config, setting
 from ..evaluation import training_curves
+from ..labels import label, untrained_label
 from ..meta.gradient import GRIDWORLDS
 from ..optim.baselines import BASELINES
+from ..optim.checkpoints import load_meta_params
 from ..store import file_sha256
 from ..tasks import TASKS, get_task
-from ..trained import KINDS, build, find_trained, load_trained, untrained
+from ..trained import KINDS, build, find_trained, template, untrained
 from .baselines import random_policy_return
 from .gradients import record_agent
 from .registry import Experiment, register
 
 BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.startswith("brax-"))
-LABELS = {"optim4rl": "Optim4RL", "open": "OPEN", "linear_optim": "LinearOptim", "l2l": "L2L", "adam": "Adam",
-          "rmsprop": "RMSProp"}  # fmt: skip
 SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
 
 
@@ -66,13 +66,10 @@ def shipped_optimizers(cfg: BraxGeneralizationConfig, data_dir: Path):
     values, record = {}, {}
     for run in cfg.learned:
         kind, _, trained_on = run.partition("@")
-        values[run] = load_trained(data_dir, cfg.trained_from, kind, trained_on)
-        record[run] = file_sha256(find_trained(data_dir, cfg.trained_from, kind, trained_on))
+        path = find_trained(data_dir, cfg.trained_from, kind, trained_on)
+        values[run] = load_meta_params(path, template(kind))
+        record[run] = file_sha256(path)
     return {"trained": values}, record
-
-
-def label(kind: str) -> str:
-    return LABELS.get(kind, kind)
 
 
 def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[str, tuple[Any, dict]]):
@@ -91,7 +88,7 @@ def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[
             make = lambda phi, kind=kind: build(kind, phi, task.learning_rate)  # noqa: E731
             runs = [(label(kind), meta_params)]
             if cfg.untrained_controls:
-                runs.append((f"{label(kind)} (untrained)", untrained(kind, metadata["init"], control_key)))
+                runs.append((untrained_label(kind), untrained(kind, metadata["init"], control_key)))
             for name, phi in runs:
                 curves.append(training_curves(task_name, make, keys, steps, meta_params=phi, optimizer=name,
                                               trained_on=trained_on))  # fmt: skip

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.flatten_util
 import numpy as np
 import pandas as pd
 
 from ..analysis import tidy_metrics
 from ..config import Config, config, setting
 from ..evaluation import training_curves
+from ..labels import label, untrained_label
 from ..meta.gradient import (
     A2C_TASKS,
     GRIDWORLD_LEARNING_RATES,
@@ -29,10 +29,10 @@ from ..meta.gradient import (
     MetaGradientTrainer,
 )
 from ..optim.baselines import BASELINES
+from ..optim.checkpoints import flat_meta_params
 from ..tasks import get_task
 from .registry import Experiment, register
 
-LABELS = {"optim4rl": "Optim4RL", "linear_optim": "LinearOptim", "l2l": "L2L", "adam": "Adam", "rmsprop": "RMSProp"}
 
 
 def meta_train(meta_cfg: MetaGradientConfig, key: jax.Array, **labels: Any):
@@ -49,10 +49,6 @@ def evaluate_learned(trainer: MetaGradientTrainer, task: str, meta_params, keys,
     """Fresh agents trained by the learned optimizer at ``meta_params`` (one compilation for any of them)."""
     build = lambda phi: trainer.optimizer(phi, task)  # noqa: E731
     return training_curves(task, build, keys, total_timesteps, meta_params=meta_params, **labels)
-
-
-def flat_meta_params(meta_params: Any) -> np.ndarray:
-    return np.asarray(jax.flatten_util.ravel_pytree(meta_params)[0])
 
 
 # -- 03: pipeline vs lockstep ---------------------------------------------------------------
@@ -82,7 +78,7 @@ def pipeline_training(cfg: PipelineConfig, seed: int):
             arrays[f"{task}/{mode}"] = flat_meta_params(phi)
             curves.append(evaluate_learned(trainer, task, phi, eval_keys, budget, optimizer=f"Optim4RL ({mode})"))
         # Both modes start from the same meta-parameters: the shared untrained control.
-        curves.append(evaluate_learned(trainer, task, phi0, eval_keys, budget, optimizer="Optim4RL (untrained)"))
+        curves.append(evaluate_learned(trainer, task, phi0, eval_keys, budget, optimizer=untrained_label("optim4rl")))
         curves.append(training_curves(task, get_task(task).optimizer("adam"), eval_keys, budget, optimizer="Adam"))
     tables = {"meta_curves": pd.concat(meta_curves, ignore_index=True), "curves": pd.concat(curves, ignore_index=True)}
     return tables, arrays
@@ -134,13 +130,13 @@ def meta_training(cfg: MetaTrainingConfig, seed: int):
         for name in cfg.optimizers:
             meta_cfg = MetaGradientConfig(tasks=(task,), optimizer=name, init=cfg.init, num_agents=cfg.num_agents,
                                           reset_period=period, outer_steps=steps, meta_lr=cfg.meta_lr)  # fmt: skip
-            trainer, phi, phi0, outer = meta_train(meta_cfg, meta_key, task=task, optimizer=LABELS[name])
+            trainer, phi, phi0, outer = meta_train(meta_cfg, meta_key, task=task, optimizer=label(name))
             meta_curves.append(outer)
-            arrays[f"{task}/{name}"] = flat_meta_params(phi)
-            for label, params in ((f"{LABELS[name]}", phi), (f"{LABELS[name]} (untrained)", phi0)):
-                curves.append(evaluate_learned(trainer, task, params, eval_keys, budget, optimizer=label))
+            arrays[f"{name}@{task}"] = flat_meta_params(phi)
+            for optimizer, params in ((label(name), phi), (untrained_label(name), phi0)):
+                curves.append(evaluate_learned(trainer, task, params, eval_keys, budget, optimizer=optimizer))
         for name in cfg.baselines:
-            curves.append(training_curves(task, get_task(task).optimizer(name), eval_keys, budget, optimizer=LABELS[name]))
+            curves.append(training_curves(task, get_task(task).optimizer(name), eval_keys, budget, optimizer=label(name)))
     if cfg.gridworld_agents:
         meta_cfg = MetaGradientConfig(tasks=GRIDWORLDS, init=cfg.init, num_agents=cfg.gridworld_agents,
                                       reset_period=cfg.gridworld_reset_period,
@@ -148,7 +144,7 @@ def meta_training(cfg: MetaTrainingConfig, seed: int):
                                       reward_scales=GRIDWORLD_REWARD_SCALES, learning_rates=GRIDWORLD_LEARNING_RATES)  # fmt: skip
         _, phi, _, outer = meta_train(meta_cfg, meta_key, task="six gridworlds", optimizer="Optim4RL")
         meta_curves.append(outer)
-        arrays["gridworlds/optim4rl"] = flat_meta_params(phi)
+        arrays["optim4rl@gridworlds"] = flat_meta_params(phi)
     tables = {"meta_curves": pd.concat(meta_curves, ignore_index=True), "curves": pd.concat(curves, ignore_index=True)}
     return tables, arrays
 

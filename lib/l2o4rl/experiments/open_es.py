@@ -16,7 +16,6 @@ import shutil
 from typing import Any
 
 import jax
-import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -25,9 +24,10 @@ from ..analysis import final_values
 from ..config import ConfigError, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..evaluation import training_curves
+from ..labels import label, untrained_label
 from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
 from ..optim.baselines import LION_LR_DIVISOR
-from ..optim.checkpoints import load_open_checkpoint
+from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
 from ..runtime import project_root
 from ..tasks import TASKS, get_task
 from .registry import Experiment, register
@@ -40,11 +40,6 @@ INNER_SHAPES: dict[str, dict[str, Any]] = {
     "task": {},
     "small": {"hidden": 16, "num_envs": 8, "num_steps": 16, "update_epochs": 2, "num_minibatches": 2, "dormancy_tau": 0.1},
 }
-LABELS = {
-    "adam": "Adam", "rmsprop": "RMSProp", "lion": "Lion", "open": "OPEN", "opt": "OPT", "no_features": "No Features",
-    "no_training_proportion": "- training proportion", "no_batch_proportion": "- batch proportion",
-    "no_dormancy": "- dormancy", "no_layer_proportion": "- layer proportion", "no_stochasticity": "- stochasticity",
-}  # fmt: skip
 BASELINE_NAMES = ("adam", "rmsprop", "lion")
 AUTHORS = {"breakout": "breakout_OPEN.npy", "gridworld": "gridworld_OPEN.npy"}  # the published OPEN per task
 OOS_LEVELS = ("sparse", "dense", "long", "maze")
@@ -135,7 +130,7 @@ class Evaluator:
                     sweep = sweep_learning_rates(self.task, name, settings, candidates, tune_keys, self.env_params)
                     candidates = candidates[[int(np.nanargmax(np.nanmean(sweep, axis=1)))]]
                 rates[name] = float(candidates[0])
-            curves = self.run(LABELS[name], get_task(self.task).optimizer(name, learning_rate=rates[name]))
+            curves = self.run(label(name), get_task(self.task).optimizer(name, learning_rate=rates[name]))
             if name == "adam":
                 adam = float(final_returns(curves).mean())
         return adam, rates
@@ -176,10 +171,6 @@ def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
     return frame
 
 
-def flat(meta_params: Any) -> np.ndarray:
-    return np.asarray(jax.flatten_util.ravel_pytree(meta_params)[0])
-
-
 def open_es(cfg: OpenESConfig, seed: int):
     """Meta-train each learned optimizer on each task (and OPEN on all tasks); evaluate against baselines."""
     es_tables, curves, arrays, inner, baselines = [], [], {}, [], []
@@ -191,16 +182,16 @@ def open_es(cfg: OpenESConfig, seed: int):
         baselines.append({"task": task, "adam_return": adam, **{f"lr_{k}": v for k, v in rates.items()}})
         for kind in (run.partition("@")[0] for run in cfg.runs if run.endswith(f"@{task}")):
             result = resumable_meta_train(f"{kind}@{task}", kind, [inner[-1]], cfg, seed)
-            es_tables.append(es_rows(result.metrics, optimizer=LABELS[kind], trained_on=task))
-            arrays[f"{kind}@{task}"] = flat(result.mean)
-            evaluator.learned(kind, result.mean, LABELS[kind])
+            es_tables.append(es_rows(result.metrics, optimizer=label(kind), trained_on=task))
+            arrays[f"{kind}@{task}"] = flat_meta_params(result.mean)
+            evaluator.learned(kind, result.mean, label(kind))
             if cfg.untrained_controls:
-                evaluator.learned(kind, result.start, f"{LABELS[kind]} (untrained)")
+                evaluator.learned(kind, result.start, untrained_label(kind))
         evaluator.authors(task)
     if cfg.multi_task and len(inner) > 1:
         result = resumable_meta_train("open@multi", "open", inner, cfg, seed)
         es_tables.append(es_rows(result.metrics, optimizer="OPEN (multi-task)", trained_on="+".join(cfg.tasks)))
-        arrays["open@multi"] = flat(result.mean)
+        arrays["open@multi"] = flat_meta_params(result.mean)
         for evaluator in evaluators.values():
             evaluator.learned("open", result.mean, "OPEN (multi-task)")
     for task, evaluator in evaluators.items():
@@ -216,15 +207,15 @@ def open_es_gridworld(cfg: OpenESConfig, seed: int):
     es_tables, arrays, results = [], {}, {}
     for kind in (run.partition("@")[0] for run in cfg.runs):
         results[kind] = resumable_meta_train(f"{kind}@rand_all", kind, [inner], cfg, seed, antithetic_tasks=True)
-        es_tables.append(es_rows(results[kind].metrics, optimizer=LABELS[kind], trained_on="rand_all"))
-        arrays[f"{kind}@rand_all"] = flat(results[kind].mean)
+        es_tables.append(es_rows(results[kind].metrics, optimizer=label(kind), trained_on="rand_all"))
+        arrays[f"{kind}@rand_all"] = flat_meta_params(results[kind].mean)
     curves, rates = [], None
     for levels in ("rand_all",) + cfg.oos_levels:  # baselines tuned on the training distribution only
         evaluator = Evaluator(task, cfg, steps, seed, levels=levels, level_set=levels)
         _, rates = evaluator.baselines(cfg, seed, rates)
         for kind, result in results.items():
-            evaluator.learned(kind, result.mean, LABELS[kind])
-            evaluator.learned(kind, result.start, f"{LABELS[kind]} (untrained)")
+            evaluator.learned(kind, result.mean, label(kind))
+            evaluator.learned(kind, result.start, untrained_label(kind))
         evaluator.authors(task)
         curves.extend(evaluator.curves)
     tables = {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),

@@ -33,6 +33,11 @@ def load_open_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
     raise ConfigError(f"{path}: {flat.shape[0] if flat.ndim == 1 else flat.shape} values match no OPEN size {sizes}")
 
 
+def flat_meta_params(meta_params: Any) -> np.ndarray:
+    """Meta-parameters as the flat vector ES and the files use (``ravel_pytree`` order)."""
+    return np.asarray(jax.flatten_util.ravel_pytree(meta_params)[0])
+
+
 def save_meta_params(path: str | os.PathLike, meta_params: Any, kind: str, **metadata: Any) -> Path:
     """Save meta-parameters as a flat vector plus JSON metadata (kind, settings, provenance)."""
     path = Path(path)
