@@ -138,7 +138,7 @@ fig.legend(*panels[0].get_legend_handles_labels(), loc="outside upper center", n
            title="stage of training")  # fmt: skip
 ax_drift = fig.add_subplot(grid[1, :])
 bars = dict(x="drift", y="learner", order=learners)
-sns.barplot(begin_end, **bars, hue="learner", errorbar=("ci", 90), alpha=0.7, ax=ax_drift)
+sns.barplot(begin_end, **bars, hue="learner", errorbar=("ci", 90), seed=seed, alpha=0.7, ax=ax_drift)
 sns.stripplot(begin_end, **bars, color="k", size=4, ax=ax_drift)
 ax_drift.set(xlabel="drift, beginning -> end (W1, decades)", ylabel="")
 ax_drift.tick_params(axis="y", labelsize="x-small")
@@ -159,12 +159,12 @@ agent_source = numbers.loc[numbers["measure"] == identity_measure("raw"), "learn
 
 fig, (ax_bar, ax_curve) = plt.subplots(1, 2, figsize=(PAPER_WIDTH_IN, 2.8), layout="constrained", width_ratios=(1.1, 1))
 by_encoding = dict(y="test_accuracy", hue="encoding", hue_order=ENCODINGS)
-sns.barplot(best, x="data", **by_encoding, errorbar=("ci", 90), alpha=0.8, ax=ax_bar)
+sns.barplot(best, x="data", **by_encoding, errorbar=("ci", 90), seed=seed, alpha=0.8, ax=ax_bar)
 sns.stripplot(best, x="data", **by_encoding, dodge=True, palette="dark:k", size=3, legend=False, ax=ax_bar)
 ax_bar.set(ylabel="accuracy (within +-10%)", xlabel="", ylim=(0, 1))
 ax_bar.legend(fontsize="x-small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, title="encoding",
               title_fontsize="x-small")  # fmt: skip
-sns.lineplot(agent_curves, x="epoch", **by_encoding, errorbar=("ci", 90), ax=ax_curve, legend=False)
+sns.lineplot(agent_curves, x="epoch", **by_encoding, errorbar=("ci", 90), seed=seed, ax=ax_curve, legend=False)
 ax_curve.set(ylabel="", ylim=(0, 1))
 ax_curve.set_title(f"agent gradients: {agent_source}", fontsize="small")
 save_figure(fig, figures_dir, "gradients_identity")

@@ -123,7 +123,7 @@ fig, axes = plt.subplots(1, len(tasks) + 1, figsize=(PAPER_WIDTH_IN * 1.4, 3.2),
                          gridspec_kw={"width_ratios": [1] * len(tasks) + [1.3]})  # fmt: skip
 for ax, task in zip(axes, tasks):
     sns.pointplot(scores[scores["task"] == task], x="normalised", y="optimizer", order=order, errorbar=("ci", 95),
-                  linestyle="none", ax=ax, color="C0")  # fmt: skip
+                  seed=seed, linestyle="none", ax=ax, color="C0")  # fmt: skip
     ax.axvline(1.0, color="k", linestyle="--", linewidth=1)
     ax.set(title=task, xlabel="final return / Adam's", ylabel="" if task != tasks[0] else "optimizer")
     if task != tasks[0]:
@@ -172,7 +172,7 @@ grid_scores.pivot_table(index="optimizer", columns="level_set", values="return",
 
 # %%
 fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN, 2.8), layout="constrained")
-sns.barplot(grid_scores, x="level_set", y="return", hue="optimizer", errorbar=("ci", 95), ax=ax,
+sns.barplot(grid_scores, x="level_set", y="return", hue="optimizer", errorbar=("ci", 95), seed=seed, ax=ax,
             order=list(dict.fromkeys(grid.tables["curves"]["level_set"])),
             hue_order=list(dict.fromkeys(grid.tables["curves"]["optimizer"])))  # fmt: skip
 ax.axhline(0.0, color="k", linewidth=1)
