@@ -14,6 +14,7 @@ from l2o4rl.agents.networks import MLP
 from l2o4rl.agents.ppo import PPO, PPOConfig, make_ppo
 from l2o4rl.config import ConfigError
 from l2o4rl.optim import baseline
+from l2o4rl.optim.open import OPEN
 
 
 # -- a tiny environment with known rewards, termination and truncation ------------------------
@@ -189,6 +190,16 @@ def test_recorded_gradients_and_dormancy():
     }  # fmt: skip
 
 
+def test_optimizer_state_fields_are_recorded_where_present():
+    cfg = PPOConfig(env="DeepSea-bsuite", env_size=4, num_envs=4, num_steps=8, total_timesteps=3 * 32,
+                    num_minibatches=2, record_optimizer=("noise_scale",))  # fmt: skip
+    _, metrics = jax.jit(make_ppo(cfg, OPEN(OPEN.init_meta_params(jax.random.key(0)))))(jax.random.key(0))
+    noise = np.asarray(metrics["optimizer_noise_scale"])
+    assert noise.shape == (3,) and (noise > 0).all()
+    _, metrics = jax.jit(make_ppo(cfg, optax.adam(1e-3)))(jax.random.key(0))
+    assert "optimizer_noise_scale" not in metrics  # Adam's state has no such field
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="num_minibatches = 7 must divide num_envs \\* num_steps = 8192"):
         PPOConfig(num_minibatches=7)
@@ -198,6 +209,10 @@ def test_config_errors_name_the_key():
         PPOConfig(env="Pong")
     with pytest.raises(ConfigError, match="A2CConfig.torso = 'resnet' is not valid; valid choices: 'mlp', 'conv'"):
         A2CConfig(torso="resnet")
+    with pytest.raises(ConfigError, match="PPOConfig.env_size is set but env 'CartPole-v1' has no size"):
+        PPOConfig(env="CartPole-v1", env_size=4)
+    with pytest.raises(ConfigError, match="PPOConfig.env_size = 0 is not valid; it must be at least 1"):
+        PPOConfig(env="DeepSea-bsuite", env_size=0)
 
 
 def test_baseline_optimizers():

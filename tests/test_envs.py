@@ -24,6 +24,13 @@ def test_gymnax_envs_step_with_six_outputs(name):
     assert "final_observation" in out[5]
 
 
+def test_deep_sea_is_built_at_a_size_and_other_envs_refuse_one():
+    env, params = make("DeepSea-bsuite", size=5)
+    assert env.observation_space(params).shape == (5, 5) and params.max_steps_in_episode == 5
+    with pytest.raises(ConfigError, match="'Catch-bsuite' takes no size; sized environments: DeepSea-bsuite"):
+        make("Catch-bsuite", size=5)
+
+
 def test_brax_wrapper_clips_actions_and_truncates():
     env, _ = make("brax-inverted_pendulum")
     params = BraxParams(max_steps_in_episode=3)

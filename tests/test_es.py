@@ -14,6 +14,7 @@ from scipy.stats import rankdata
 from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn
 
 from l2o4rl.config import ConfigError
+from l2o4rl.experiments.deep_sea import DeepSeaConfig
 from l2o4rl.meta import es
 from l2o4rl.meta.loop import run_outer_loop
 from l2o4rl.meta.sharding import population_mesh
@@ -141,6 +142,12 @@ def test_config_errors_name_the_key():
         es.InnerTask("pong")
     with pytest.raises(ValueError, match="population_size = 6 does not split evenly over 4 cpu devices"):
         population_mesh(6, [jax.devices()[0]] * 4)
+    with pytest.raises(ConfigError, match="DeepSeaConfig.eval_sizes = \\(1, 4\\); it needs at least one size, each at least 2"):
+        DeepSeaConfig(eval_sizes=(1, 4))
+    with pytest.raises(ConfigError, match="DeepSeaConfig.runs must include 'open'"):
+        DeepSeaConfig(runs=("no_stochasticity",))
+    with pytest.raises(ConfigError, match="DeepSeaConfig.runs contains 'opt', which is not valid; valid choices: 'open'"):
+        DeepSeaConfig(runs=("open", "opt"))
 
 
 SHARDED = textwrap.dedent(

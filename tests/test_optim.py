@@ -55,7 +55,8 @@ def test_is_an_optax_transformation_with_per_coordinate_state(cls):
     opt = cls(phi)
     assert isinstance(opt, optax.GradientTransformationExtraArgs)
     state = opt.init(PARAMS)
-    param_leaves, state_leaves = jax.tree.leaves(PARAMS), jax.tree.leaves(state)
+    hidden = state._replace(noise_scale=None) if cls is OPEN else state  # a scalar diagnostic, not a hidden state
+    param_leaves, state_leaves = jax.tree.leaves(PARAMS), jax.tree.leaves(hidden)
     assert len(state_leaves) % len(param_leaves) == 0  # one tree like params per hidden state
     for i, leaf_state in enumerate(state_leaves):
         assert leaf_state.shape[:-1] == param_leaves[i % len(param_leaves)].shape and leaf_state.dtype == jnp.float32
@@ -204,6 +205,18 @@ def test_open_update_is_zero_mean_and_noise_is_actor_only():
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(out))
     with pytest.raises(ValueError, match="needs a PRNG key"):
         opt.update(grads, opt.init(PARAMS), PARAMS)
+
+
+def test_open_reports_its_actor_noise_std():
+    """noise_scale = mean over actor coordinates of |a3 delta|: with the delta head a constant c, a3 |c|."""
+    phi = jax.tree.map(jnp.zeros_like, OPEN.init_meta_params(jax.random.key(0)))
+    phi["params"]["params"]["layers_6"]["bias"] = jnp.array([0.0, 0.0, -2.5])
+    is_actor = {"actor": {"w": True, "b": False}, "critic": {"w": False}}
+    for stochastic, expected in ((True, 1e-3 * 2.5), (False, 0.0)):
+        opt = OPEN(phi, stochastic=stochastic)
+        state = opt.update(grads_like(PARAMS), opt.init(PARAMS), PARAMS, key=jax.random.key(0), is_actor=is_actor)[1]
+        np.testing.assert_allclose(float(optax.tree_utils.tree_get(state, "noise_scale")), expected, rtol=1e-6)
+    assert float(OPEN(phi).init(PARAMS).noise_scale) == 0.0
 
 
 def test_open_ablations_zero_their_features():

@@ -123,7 +123,7 @@ class Config:
                 ("le", lambda v, b: v <= b, "at most"),
             ):
                 b = m.get(bound)
-                if b is not None and not ok(value, b):
+                if b is not None and value is not None and not ok(value, b):
                     raise ConfigError(f"{where} = {value!r} is not valid; it must be {words} {b}")
         self._check_lengths()
         self.validate()

@@ -76,6 +76,8 @@ TASKS: dict[str, Task] = {
     for t in [
         Task("catch", PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000), 1e-3),
         Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, total_timesteps=200_000), 1e-3),
+        Task("deepsea", PPOConfig(env="DeepSea-bsuite", env_size=8, num_envs=16, num_steps=32, num_minibatches=4,
+                                  total_timesteps=100_000), 1e-3),
         Task("cartpole", PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000), 2.5e-4),
         *(_lpg(n) for n in ("small_dense_short", "small_dense_long", "big_sparse_short", "big_sparse_long",
                             "big_dense_short", "big_dense_long")),

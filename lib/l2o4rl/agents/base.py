@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from ..config import Config, ConfigError, config, setting
-from ..envs import BRAX_BACKENDS, ENV_NAMES, is_discrete, make
+from ..envs import BRAX_BACKENDS, ENV_NAMES, SIZED_ENVS, is_discrete, make
 from . import common
 from .common import EpisodeStats, RunningMeanStd, Transition
 
@@ -24,6 +24,7 @@ from .common import EpisodeStats, RunningMeanStd, Transition
 class OnPolicyConfig(Config):
     env: str = setting("CartPole-v1", choices=ENV_NAMES)
     brax_backend: str = setting("spring", choices=BRAX_BACKENDS, doc="physics pipeline of brax-* envs")
+    env_size: int | None = setting(None, ge=1, doc=f"size of a sized env ({', '.join(SIZED_ENVS)}); None: its default")
     num_envs: int = setting(64, ge=1)
     num_steps: int = setting(128, ge=1, doc="rollout length per env")
     total_timesteps: int = setting(1_000_000, ge=1)
@@ -39,13 +40,24 @@ class OnPolicyConfig(Config):
     record_gradients: int = setting(0, ge=0, doc="raw gradient coordinates recorded per update (0: none)")
     record_dormancy: bool = setting(False, doc="record each hidden layer's dormant-neuron share per update")
     dormancy_tau: float = setting(0.0, ge=0.0)
+    record_optimizer: tuple[str, ...] = setting(
+        (), doc="scalar fields of the optimizer state (e.g. OPEN's noise_scale) recorded per update where present"
+    )
 
     def validate(self) -> None:
+        if self.env_size is not None and self.env not in SIZED_ENVS:
+            raise ConfigError(
+                f"{type(self).__name__}.env_size is set but env {self.env!r} has no size; sized envs: {', '.join(SIZED_ENVS)}"
+            )
         if self.total_timesteps < self.steps_per_update:
             raise ConfigError(
                 f"{type(self).__name__}.total_timesteps = {self.total_timesteps} is less than one rollout "
                 f"(num_envs * num_steps = {self.steps_per_update})"
             )
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        return {} if self.env_size is None else {"size": self.env_size}
 
     @property
     def steps_per_update(self) -> int:
@@ -78,7 +90,7 @@ class OnPolicyAgent:
         self.cfg = cfg
         self.optimizer = optax.with_extra_args_support(optimizer)
         if env is None:
-            env, env_params = make(cfg.env, brax_backend=cfg.brax_backend)
+            env, env_params = make(cfg.env, brax_backend=cfg.brax_backend, **cfg.env_kwargs)
         self.env, self.default_env_params = env, env_params
         self.discrete = is_discrete(self.env, self.default_env_params)
         self.obs_shape = self.env.observation_space(self.default_env_params).shape
@@ -199,6 +211,10 @@ class OnPolicyAgent:
             "episode_return": jnp.nanmean(state.episodes.last),
             "episodes_finished": jnp.sum(~jnp.isnan(state.episodes.last)),
         }
+        for name in self.cfg.record_optimizer:  # a hand-designed optimizer's state has no such field
+            value = optax.tree_utils.tree_get(state.opt_state, name)
+            if value is not None:
+                metrics[f"optimizer_{name}"] = value
         if recorded is None:
             return metrics
         grads, activations = recorded

@@ -4,7 +4,7 @@
 ``(obs, state, reward, terminated, truncated, info)``, resets automatically and puts the
 observation the reset replaced in ``info["final_observation"]``.
 
-- gymnax: Catch, CartPole, the MinAtar games, DeepSea (``GYMNAX_ENVS``);
+- gymnax: Catch, CartPole, the MinAtar games, DeepSea (``GYMNAX_ENVS``; ``make("DeepSea-bsuite", size=N)``);
 - the six LPG gridworlds of Optim4RL and OPEN's procedural gridworlds (``GRIDWORLD_NAMES``:
   ``rand_all`` and its out-of-support levels; pass a sampled level as ``env_params``);
 - Brax tasks as ``brax-<task>`` (``BRAX_ENVS``; ``brax_backend=`` picks the physics pipeline).
@@ -17,7 +17,7 @@ from typing import Any
 import gymnax
 from gymnax.environments import spaces
 
-from ..config import check_choice
+from ..config import ConfigError, check_choice
 from .brax import BRAX_BACKENDS, BRAX_ENVS, make_brax
 from .gridworld import GRIDWORLD_DISTRIBUTIONS, GRIDWORLD_NAMES, LPG_GRIDWORLDS, make_gridworld
 
@@ -31,6 +31,7 @@ GYMNAX_ENVS = (
     "DeepSea-bsuite",
 )
 ENV_NAMES = GYMNAX_ENVS + GRIDWORLD_NAMES + tuple(f"brax-{name}" for name in BRAX_ENVS)
+SIZED_ENVS = ("DeepSea-bsuite",)  # envs built at a chosen size (``make(name, size=N)``)
 
 
 def make(name: str, brax_backend: str = "spring", **env_kwargs: Any) -> tuple[Any, Any]:
@@ -39,6 +40,8 @@ def make(name: str, brax_backend: str = "spring", **env_kwargs: Any) -> tuple[An
     ``brax_backend`` picks the physics pipeline of ``brax-*`` envs and is ignored by others.
     """
     check_choice("environment", name, ENV_NAMES)
+    if "size" in env_kwargs and name not in SIZED_ENVS:
+        raise ConfigError(f"environment {name!r} takes no size; sized environments: {', '.join(SIZED_ENVS)}")
     if name.startswith("brax-"):
         return make_brax(name.removeprefix("brax-"), brax_backend, **env_kwargs)
     if name in GRIDWORLD_NAMES:
@@ -52,5 +55,5 @@ def is_discrete(env: Any, env_params: Any) -> bool:
 
 __all__ = [
     "BRAX_BACKENDS", "BRAX_ENVS", "ENV_NAMES", "GRIDWORLD_DISTRIBUTIONS", "GRIDWORLD_NAMES", "GYMNAX_ENVS",
-    "LPG_GRIDWORLDS", "is_discrete", "make",
+    "LPG_GRIDWORLDS", "SIZED_ENVS", "is_discrete", "make",
 ]  # fmt: skip

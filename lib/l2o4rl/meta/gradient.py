@@ -118,7 +118,7 @@ class MetaGradientTrainer:
                 total_timesteps=lifetime_steps,
                 reward_scale=cfg.reward_scales[i] if cfg.reward_scales else task.config.reward_scale,
             )
-            env, env_params = make(agent_cfg.env, brax_backend=agent_cfg.brax_backend)
+            env, env_params = make(agent_cfg.env, brax_backend=agent_cfg.brax_backend, **agent_cfg.env_kwargs)
             self.groups.append(_Group(name, agent_cfg, cfg.learning_rate(name), env, env_params))
 
     # -- the learned optimizer -------------------------------------------------------------

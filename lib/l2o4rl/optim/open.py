@@ -88,6 +88,7 @@ def head(width: int) -> nn.Module:
 class OPENState(NamedTuple):
     momenta: Any  # leaves shaped param.shape + (6,)
     carry: Any  # leaves shaped param.shape + (GRU features,)
+    noise_scale: jax.Array  # of the last update: mean std |a3 delta| of the actor noise (0 without it)
 
 
 class OPEN(LearnedOptimizer):
@@ -120,7 +121,9 @@ class OPEN(LearnedOptimizer):
         a1, a2, a3 = scales
 
         def init(params):
-            return OPENState(zeros_like_with_hidden(params, len(BETAS)), zeros_like_with_hidden(params, gru_features))
+            return OPENState(
+                zeros_like_with_hidden(params, len(BETAS)), zeros_like_with_hidden(params, gru_features), jnp.zeros(())
+            )
 
         def update(grads, state, params=None, *, key=None, training_proportion=0.0, batch_proportion=0.0,
                    dormancy=None, layer_proportion=None, is_actor=None, **_):  # fmt: skip
@@ -146,13 +149,17 @@ class OPEN(LearnedOptimizer):
             carry, out = gru_step(meta_params["gru_params"]["params"], stack(state.carry), stack(x) * mask)
             m, e, delta = mlp.apply(meta_params["params"], out).T
             u_hat = a1 * m * jnp.exp(a2 * e)
+            noise_scale = jnp.zeros(())
             if stochastic:
-                u_hat = u_hat + stack(actor)[:, 0] * a3 * delta * jax.random.normal(key, u_hat.shape)
+                actor_mask = stack(actor)[:, 0]
+                noise_std = actor_mask * a3 * delta
+                u_hat = u_hat + noise_std * jax.random.normal(key, u_hat.shape)
+                noise_scale = jnp.sum(jnp.abs(noise_std)) / jnp.maximum(jnp.sum(actor_mask), 1.0)
             u = u_hat - u_hat.mean()
             treedef = jax.tree.structure(params)
             return (
                 treedef.unflatten(unstack(-u, shapes)),
-                OPENState(momenta, treedef.unflatten(unstack(carry, shapes))),
+                OPENState(momenta, treedef.unflatten(unstack(carry, shapes)), noise_scale),
             )
 
         return init, update
