@@ -55,7 +55,7 @@ import seaborn as sns
 from l2o4rl import aggregate, experiments
 from l2o4rl.analysis import final_values, summarise_curves
 from l2o4rl.experiments.deep_sea import noise_by_size
-from l2o4rl.experiments.open_es import final_scores, score_matrices
+from l2o4rl.experiments.open_es import final_scores, fitness_thirds, score_matrices
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 from l2o4rl.trained import ship_all
 
@@ -91,11 +91,8 @@ axes[0, 0].legend(fontsize="x-small")
 save_figure(fig, figures_dir, "open_es_fitness")
 
 # %%
-es.groupby(["trained_on", "optimizer"], sort=False).agg(
-    first_gens=("fitness_mean", lambda f: f.iloc[: max(len(f) // 3, 1)].mean()),
-    last_gens=("fitness_mean", lambda f: f.iloc[-max(len(f) // 3, 1):].mean()),
-    nan_members=("nan_members", "sum"),
-).round(3)
+progress = fitness_thirds(es, ["trained_on", "optimizer"])
+progress.round(3)
 
 # %% [markdown]
 # ## Single- and multi-task: final returns of fresh agents
@@ -248,16 +245,12 @@ ablation_table.round(3)
 # %%
 deep = load("open_es_deepsea")
 deep_cfg = experiments.get("open_es_deepsea").config(scale)
-deep.tables["es"].groupby("optimizer", sort=False).agg(
-    first_gens=("fitness_mean", lambda f: f.iloc[: max(len(f) // 3, 1)].mean()),
-    last_gens=("fitness_mean", lambda f: f.iloc[-max(len(f) // 3, 1):].mean()),
-).round(3)
+fitness_thirds(deep.tables["es"], ["optimizer"]).round(3)
 
 # %%
 deep_curves = deep.tables["curves"]
 deep_scores = final_values(deep_curves, ["size", "optimizer"]).rename(columns={"value": "return"})
 noise = noise_by_size(deep_curves)
-noise = noise[noise["noise"] > 0]  # runs without noise record zeros
 deep_order = list(dict.fromkeys(deep_curves["optimizer"]))
 summary = deep_scores.pivot_table(index="optimizer", columns="size", values="return", aggfunc="mean").loc[deep_order]
 summary.round(2)
@@ -328,9 +321,8 @@ def mean_return(table, optimizer, task="catch"):
 
 
 if scale != "quick":
-    fitness = es[(es["trained_on"] == "catch") & (es["optimizer"] == "OPEN")]["fitness_mean"].to_numpy()
-    third = max(len(fitness) // 3, 1)
-    assert fitness[-third:].mean() > fitness[:third].mean() + 0.2, f"ES did not improve OPEN's fitness: {fitness.round(2)}"
+    first, last = progress.loc[("catch", "OPEN"), ["first_gens", "last_gens"]]
+    assert last > first + 0.2, f"ES did not improve OPEN's fitness: {first:.2f} -> {last:.2f}"
     open_, no_features, adam = (mean_return(scores, name) for name in ("OPEN", "No Features", "Adam"))
     assert open_ > no_features, f"OPEN {open_:.2f} does not beat No Features {no_features:.2f} on Catch"
     assert open_ >= adam - 0.1, f"OPEN {open_:.2f} is below tuned Adam {adam:.2f} on Catch"
@@ -338,7 +330,6 @@ if scale != "quick":
     assert deep_fitness[-3:].mean() > deep_fitness[:3].mean() + 0.3, f"ES did not learn Deep Sea: {deep_fitness.round(2)}"
     noise_means = noise.groupby(["optimizer", "size"])["noise"].mean().unstack("optimizer")
     assert (noise_means["OPEN"] > 2 * noise_means["OPEN (untrained)"]).all(), "ES did not turn OPEN's noise up"
-
-if scale == "cpu":
-    by_size = noise_means["OPEN"].sort_index()
-    assert by_size.iloc[-1] < by_size.iloc[0], f"the learned noise now grows with size; update the text: {by_size}"
+    if scale == "cpu":
+        by_size = noise_means["OPEN"].sort_index()
+        assert by_size.iloc[-1] < by_size.iloc[0], f"the learned noise now grows with size; update the text: {by_size}"

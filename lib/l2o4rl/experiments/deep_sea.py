@@ -76,9 +76,11 @@ def open_es_deepsea(cfg: DeepSeaConfig, seed: int):
 
 
 def noise_by_size(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per optimizer, size and seed: OPEN's actor-noise std averaged over the whole run."""
+    """Per optimizer, size and seed: OPEN's actor-noise std averaged over the whole run, for the
+    runs that add noise (those without it record zeros)."""
     noise = curves[curves["metric"] == NOISE]
-    return noise.groupby(["optimizer", "size", "seed"], as_index=False)["value"].mean().rename(columns={"value": "noise"})
+    means = noise.groupby(["optimizer", "size", "seed"], as_index=False)["value"].mean().rename(columns={"value": "noise"})
+    return means[means["noise"] > 0]
 
 
 QUICK = dict(population_size=2, generations=2, checkpoint_every=1, eval_seeds=2, init="random", train_sizes=(4,),

@@ -171,6 +171,19 @@ def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
     return frame
 
 
+def fitness_thirds(es: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per ES run (``by``): the population's mean fitness over its first and its last third of
+    generations, and the members whose fitness was not finite."""
+    def third(f: pd.Series) -> int:
+        return max(len(f) // 3, 1)
+
+    return es.groupby(by, sort=False).agg(
+        first_gens=("fitness_mean", lambda f: f.iloc[: third(f)].mean()),
+        last_gens=("fitness_mean", lambda f: f.iloc[-third(f):].mean()),
+        nan_members=("nan_members", "sum"),
+    )
+
+
 def open_es(cfg: OpenESConfig, seed: int):
     """Meta-train each learned optimizer on each task (and OPEN on all tasks); evaluate against baselines."""
     es_tables, curves, arrays, inner, baselines = [], [], {}, [], []
