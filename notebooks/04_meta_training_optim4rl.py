@@ -14,8 +14,8 @@
 # %% [markdown]
 # # 04 · Learning an optimizer for RL from scratch by meta-gradients
 #
-# Optim4RL's claim (SPEC 1.2, 1.4): with its Adam-like structure (`m / sqrt(v)`, every step
-# along `sign(g)`) and pipeline training, an optimizer for RL can be learned from scratch,
+# Optim4RL's claim (SPEC 1.2, 1.4): with its Adam-like structure (`m / sqrt(v)`, steps along
+# `sign(g)` up to a learned sign flip) and pipeline training, an optimizer for RL can be learned from scratch,
 # while learned optimizers without that bias (LinearOptim, L2L) fail. Each learned
 # optimizer is meta-trained per task (A2C, truncated meta-gradients, pipeline training),
 # then trains fresh agents, next to Adam and RMSProp at the same learning rate and next to
@@ -24,7 +24,8 @@
 # initialization".
 #
 # The last section meta-trains one Optim4RL on all six LPG gridworlds at once (reward
-# scales and agent learning rates of SPEC 1.5); notebook 06 uses it on Brax.
+# scales and agent learning rates of SPEC 1.5, each task's meta-gradient rescaled to norm 1
+# before averaging, as the authors' `max_norm`); notebook 06 uses it on Brax.
 
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
@@ -73,21 +74,26 @@ table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count
 table
 
 # %% [markdown]
-# What the `cpu`-scale run shows (10 seeds; every learned optimizer starts "damped": its
-# random initialisation with every step 10x smaller, because the random initialisation of
-# the Optim4RL structure already trains both tasks, see notebook 03, and would leave
-# nothing for meta-training to show):
+# What the `cpu`-scale run shows (10 seeds, evaluation agents with 16 envs; the authors'
+# structures: GRU + MLP [16, 16] heads, Optim4RL's sign of m learned, actor-only meta-loss,
+# element-wise meta-gradient clip 1). Every learned optimizer starts "damped": its random
+# initialisation with every step 10x smaller, because the random initialisation of the
+# Optim4RL structure already trains both tasks and would leave nothing for meta-training to
+# show. 3,330 s on 2 cores (25 min of it the six-gridworld Optim4RL).
 #
 # | final return | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | LinearOptim | L2L |
 # |---|---|---|---|---|---|---|
-# | Catch (1e5 steps, 80 outer steps) | 0.78 | 0.59 | 0.02 | -0.60 | -0.61 | -0.61 |
-# | small_dense_long (3e5 steps, 300 outer steps) | 12.9 | 38.3 | 12.7 | 5.4 | 0.01 | 0.06 |
+# | Catch (1e5 steps, 80 outer steps) | 0.80 | 0.72 | **0.74** | -0.52 | -0.58 | -0.60 |
+# | small_dense_long (3e5 steps, 300 outer steps) | 8.7 | 15.2 | 6.6 | 7.6 | 0.00 | 0.11 |
 #
-# - **Learned from scratch**: meta-gradients turn the damped Optim4RL into an optimizer that
-#   trains both tasks (Catch -0.60 -> 0.02, small_dense_long 5.4 -> 12.7, every seed above
-#   every untrained seed on small_dense_long). On small_dense_long it matches Adam (99%);
-#   on Catch it is still rising at the end of the budget and far below Adam: 80 outer steps
-#   (the paper's length) at meta-lr 3e-3 do not recover the whole step scale.
+# - **Learned from scratch on Catch**: meta-gradients turn the damped Optim4RL, which does
+#   not learn Catch (-0.52), into one that does (0.74, 92% of Adam, above RMSProp; every seed
+#   above every untrained seed). With our first port's structure (one dense layer per head,
+#   the whole A2C loss as meta-loss) the same 80 outer steps reached only 0.02.
+# - **Not on small_dense_long**: there the damped start already trains the task (7.6) and
+#   meta-training left it no better (6.6, seed std 0.7-0.9; 76% of Adam). Earlier, with our
+#   first port's structure and the gridworld without the authors' respawn rules, it went
+#   5.4 -> 12.7. So "learned from scratch" holds here on one of the two tasks.
 # - **LinearOptim and L2L fail** from the same start: their agents stay at the random
 #   policy's return on both tasks, trained or not (the paper's finding).
 # - RMSProp at the shared learning rate is far ahead on small_dense_long (see notebook 01:
@@ -128,8 +134,10 @@ shipped = ship_all(data_dir, scale, result.arrays, init=config.init, seed=seed, 
 # %% [markdown]
 # ## Checks
 # At `cpu` scale and above: on every task every seed of the meta-trained Optim4RL ends above
-# the mean of its untrained start, and above the means of the meta-trained LinearOptim and
-# L2L; on small_dense_long (a gridworld) it reaches at least 80% of Adam's final return.
+# the means of the meta-trained LinearOptim and L2L; on Catch every seed also ends above the
+# mean of its untrained start, and the mean reaches at least 80% of Adam's. On
+# small_dense_long the meta-trained mean stays below the untrained one, as said above (so the
+# text cannot go stale).
 
 # %%
 def finals(task, optimizer):
@@ -141,10 +149,13 @@ assert meta_curves[meta_curves["metric"] == "nonfinite"]["value"].sum() == 0, "n
 if scale != "quick":
     for task in tasks:
         worst_trained = finals(task, "Optim4RL").min()
-        for other in ("Optim4RL (untrained)", "LinearOptim", "L2L"):
+        others = ("Optim4RL (untrained)", "LinearOptim", "L2L") if task == "catch_a2c" else ("LinearOptim", "L2L")
+        for other in others:
             other_mean = finals(task, other).mean()
             assert worst_trained > other_mean, (
                 f"{task}: a meta-trained Optim4RL seed ends at {worst_trained:.2f}, {other} averages {other_mean:.2f}"
             )
-    ratio = finals("small_dense_long", "Optim4RL").mean() / finals("small_dense_long", "Adam").mean()
-    assert ratio >= 0.8, f"Optim4RL reaches {ratio:.0%} of Adam on small_dense_long"
+    ratio = finals("catch_a2c", "Optim4RL").mean() / finals("catch_a2c", "Adam").mean()
+    assert ratio >= 0.8, f"Optim4RL reaches {ratio:.0%} of Adam on Catch"
+    trained, start = finals("small_dense_long", "Optim4RL").mean(), finals("small_dense_long", "Optim4RL (untrained)").mean()
+    assert trained < start, f"small_dense_long: meta-training now improves on the damped start ({start:.2f} -> {trained:.2f})"

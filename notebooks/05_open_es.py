@@ -38,6 +38,13 @@
 # 32,000), so the settings differ on purpose: a small PPO whose many small updates let a
 # learned optimizer matter within 16k steps, a larger ES step, and a random initial mean (from
 # an all-zero mean OPEN makes no update at all, and 30 generations at sigma 0.03 never left it).
+#
+# **Fidelity (README, "Where we differ from the authors' code").** The gridworlds now have
+# GROOVE's observation and fixed start per level, a time-out ends the return, and the
+# multi-task OPEN is the authors' larger network. The experiments `open_es_gridworld` and
+# `open_es_single` are at revision 1 for this, so their stored `cpu` results of the earlier
+# code are stale and a `cpu` run recomputes them (about 20 minutes). The numbers quoted below
+# for the gridworlds and the multi-task OPEN are from the earlier code, until that rerun.
 
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper

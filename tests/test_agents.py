@@ -10,7 +10,7 @@ from gymnax.environments import environment, spaces
 
 from l2o4rl.agents import common
 from l2o4rl.agents.a2c import A2CConfig, make_a2c
-from l2o4rl.agents.networks import MLP
+from l2o4rl.agents.networks import MLP, GaussianMLP
 from l2o4rl.agents.ppo import PPO, PPOConfig, make_ppo
 from l2o4rl.config import ConfigError
 from l2o4rl.optim import baseline
@@ -56,11 +56,12 @@ def countdown_agent(params: CountdownParams, **cfg):
     return PPO(cfg, optax.sgd(0.0), Countdown(), params)
 
 
-def test_truncation_bootstraps_and_termination_does_not():
+@pytest.mark.parametrize("bootstrap_truncation", [True, False])
+def test_truncation_bootstraps_only_when_asked_and_termination_never(bootstrap_truncation):
     gamma = 0.9
-    for params, bootstrapped in ((CountdownParams(max_steps_in_episode=4), True),
+    for params, bootstrapped in ((CountdownParams(max_steps_in_episode=4), bootstrap_truncation),
                                  (CountdownParams(max_steps_in_episode=50, terminate_at=4), False)):  # fmt: skip
-        agent = countdown_agent(params, gamma=gamma)
+        agent = countdown_agent(params, gamma=gamma, bootstrap_truncation=bootstrap_truncation)
         state = agent.init(jax.random.key(0), params)
         _, transitions, _ = agent.collect_rollout(state, params)
         done = np.asarray(transitions.done)[:, 0]
@@ -71,6 +72,52 @@ def test_truncation_bootstraps_and_termination_does_not():
         np.testing.assert_array_equal(np.asarray(transitions.reward)[[0, 1, 2, 4, 5], 0], 1.0)
         # The step after the end starts a new episode from the reset observation.
         np.testing.assert_array_equal(np.asarray(transitions.obs)[4, 0], [0.0])
+
+
+@struct.dataclass
+class NoiseState(environment.EnvState):
+    time: int
+
+
+class GaussianObservations(environment.Environment):
+    """Observations drawn i.i.d. from N(5, 3^2) per coordinate, never ending."""
+
+    MEAN, STD = 5.0, 3.0
+
+    @property
+    def default_params(self):
+        return environment.EnvParams(max_steps_in_episode=10_000)
+
+    def _obs(self, key):
+        return self.MEAN + self.STD * jax.random.normal(key, (2,))
+
+    def reset_env(self, key, params):
+        return self._obs(key), NoiseState(time=0)
+
+    def step_env(self, key, state, action, params):
+        return self._obs(key), NoiseState(time=state.time + 1), jnp.float32(0.0), jnp.bool_(False), {}
+
+    def action_space(self, params=None):
+        return spaces.Discrete(2)
+
+    def observation_space(self, params=None):
+        return spaces.Box(-jnp.inf, jnp.inf, (2,), jnp.float32)
+
+
+def test_observation_statistics_learn_from_raw_observations():
+    env = GaussianObservations()
+    cfg = PPOConfig(num_envs=16, num_steps=32, total_timesteps=16 * 32, num_minibatches=2, normalize_obs=True)
+    agent = PPO(cfg, optax.sgd(0.0), env, env.default_params)
+    state = agent.init(jax.random.key(0))
+    rollout = jax.jit(lambda s: agent.collect_rollout(s)[:2])
+    for _ in range(30):
+        state, transitions = rollout(state)
+    np.testing.assert_allclose(state.obs_stats.mean, [5.0, 5.0], atol=0.1)
+    np.testing.assert_allclose(np.sqrt(state.obs_stats.var), [3.0, 3.0], atol=0.1)
+    # What the networks see (stored in the transitions) is standardised.
+    seen = np.asarray(transitions.obs).reshape(-1, 2)
+    np.testing.assert_allclose(seen.mean(0), [0.0, 0.0], atol=0.1)
+    np.testing.assert_allclose(seen.std(0), [1.0, 1.0], atol=0.1)
 
 
 def test_episode_returns_are_tracked():
@@ -123,6 +170,36 @@ def test_dormancy_and_layer_proportion_by_hand():
     proportions = common.layer_proportions({"critic": params})["critic"]["params"]
     assert [float(proportions[f"layer_{i}"]["kernel"]) for i in range(3)] == [0.0, 0.5, 1.0]
     assert float(proportions["layer_1"]["bias"]) == 0.5
+
+
+def test_a2c_networks_are_the_authors_by_default():
+    """flax's default initialisers (lecun-normal kernels, zero biases) and a SAME conv over the whole
+    map, border included; the PPO-style orthogonal init and a VALID conv stay as options."""
+    cfg = A2CConfig(env="big_dense_long", torso="conv", total_timesteps=16 * 20)
+    agent = make_a2c(cfg, optax.sgd(0.0)).agent
+    params = agent.init_params(jax.random.key(0))["net"]["params"]
+    height, width, _ = agent.obs_shape
+    assert (height, width) == (15, 11)  # 13 x 9 interior and its border
+    assert params["layer_1"]["kernel"].shape == (height * width * 16, 32)  # SAME keeps the map's size
+    assert all(float(jnp.abs(p["bias"]).max()) == 0.0 for p in params.values())
+    fan_in = params["layer_1"]["kernel"].shape[0]
+    assert float(jnp.std(params["layer_1"]["kernel"])) == pytest.approx(1 / np.sqrt(fan_in), rel=0.05)
+    policy = params["policy_head"]["kernel"]  # lecun-normal, not a 0.01-scaled orthogonal head
+    assert float(jnp.std(policy)) == pytest.approx(1 / np.sqrt(32), rel=0.25)
+    valid = make_a2c(cfg.replace(conv_padding="VALID", init="orthogonal"), optax.sgd(0.0)).agent
+    params = valid.init_params(jax.random.key(0))["net"]["params"]
+    assert params["layer_1"]["kernel"].shape == ((height - 1) * (width - 1) * 16, 32)
+    assert float(jnp.abs(params["policy_head"]["kernel"]).max()) < 0.05
+
+
+def test_continuous_actor_log_std_is_a_layer_of_its_own():
+    """OPEN's authors count a Gaussian actor's log-std as the last layer: 0, 1/3, 2/3, 1."""
+    actor = GaussianMLP((8, 8), 3)
+    params = {"actor": actor.init(jax.random.key(0), jnp.zeros((1, 4)))}
+    proportions = common.layer_proportions(params)["actor"]["params"]
+    assert [float(proportions["mlp"][f"layer_{i}"]["kernel"]) for i in range(3)] == pytest.approx([0, 1 / 3, 2 / 3])
+    assert float(proportions["mlp"]["layer_2"]["bias"]) == pytest.approx(2 / 3)
+    assert float(proportions["log_std"]) == 1.0
 
 
 class SeenInputs(NamedTuple):

@@ -28,7 +28,8 @@ from l2o4rl.envs.gridworld import (
     sample_level,
 )
 
-ENV = procedural_gridworld()
+# The dynamics tests read the image observation on the 13 x 13 grid; GROOVE's is checked against it.
+ENV = procedural_gridworld("maze", observation="image")
 SIDE = ENV.width
 STAY, NORTH, EAST, SOUTH, WEST, NORTHEAST, SOUTHEAST = range(7)
 PROPERTY = settings(max_examples=20, deadline=None)
@@ -113,9 +114,10 @@ def assert_invariants(env: GridWorld, params, actions, out: dict) -> None:
         assert not (present & ~active).any(), "an unused object slot is on the grid"
         assert free[agent].all(), "the agent is on a blocked cell"
         assert free[objects[present]].all(), "an object is on a blocked cell"
-        assert (objects != agent[:, None])[present].all(), "an object shares the agent's cell"
-        for cells, here in zip(objects, present):
-            assert len(set(cells[here])) == here.sum(), "two objects share a cell"
+        if not env.lpg_rules:  # LPG rules let a returning object land on the agent or another object
+            assert (objects != agent[:, None])[present].all(), "an object shares the agent's cell"
+            for cells, here in zip(objects, present):
+                assert len(set(cells[here])) == here.sum(), "two objects share a cell"
     obs = out["obs"].reshape(steps, -1, env.num_channels)
     final = out["final_obs"].reshape(steps, -1, env.num_channels)
     for o in (out["obs"], out["final_obs"]):
@@ -129,17 +131,18 @@ def assert_invariants(env: GridWorld, params, actions, out: dict) -> None:
     target = np.where(on_grid, target_row * env.width + target_col, out["state"].agent)
     landed = final[..., k].argmax(axis=1)
     np.testing.assert_array_equal(landed, np.where(free[target], target, out["state"].agent))
-    # Reward is exactly that of the object on the landing cell, which then leaves the grid.
+    # Reward is exactly that of the objects on the landing cell, which then leave the grid
+    # (under LPG rules one may come straight back, elsewhere or there).
     eaten = obs[np.arange(steps), landed, :k]
     np.testing.assert_allclose(out["reward"], eaten @ rewards, atol=1e-6)
-    assert (final[..., :k].sum(axis=1)[eaten == 1] == 0).all()
+    if not env.lpg_rules:
+        assert (final[..., :k].sum(axis=1)[eaten == 1] == 0).all()
     # Objects that were on the grid and not eaten stay where they were.
     stayed = obs[..., :k].any(axis=1) & (eaten == 0)
     assert (final[..., :k] == obs[..., :k]).all(axis=1)[stayed].all()
     # Termination only by eating an object that can terminate; certain when its probability is 1.
-    hit = eaten @ terminate_probs
-    assert not out["terminated"][hit == 0].any()
-    assert out["terminated"][hit == 1].all()
+    assert not out["terminated"][eaten @ terminate_probs == 0].any()
+    assert out["terminated"][(eaten * (terminate_probs == 1)).any(axis=1)].all()
     # Truncation exactly at the episode length; a finished episode restarts at time 0.
     time = out["state"].time
     np.testing.assert_array_equal(out["truncated"], time + 1 >= int(params.max_steps_in_episode))
@@ -154,9 +157,38 @@ def assert_invariants(env: GridWorld, params, actions, out: dict) -> None:
     actions=st.lists(st.integers(0, ENV.num_actions - 1), min_size=STEPS, max_size=STEPS),
 )
 def test_random_actions_keep_invariants_on_procedural_levels(name, seed, actions):
-    env, params = make_gridworld(name, seed=seed % 1000)
+    env, params = procedural_gridworld(name, "image"), GRIDWORLD_DISTRIBUTIONS[name](jax.random.key(seed % 1000))
     out = reset_and_run(env, params, jax.random.key(seed), actions)
     assert_invariants(env, params, np.asarray(actions), out)
+    assert (out["state"].agent[0] == params.start), "a procedural level fixes the agent's start"
+
+
+@pytest.mark.parametrize("name, size", [("rand_all", 10), ("sparse", 7), ("dense", 11), ("long", 11), ("maze", 13)])
+def test_groove_observation_encodes_the_state(name, size):
+    """GROOVE's flat observation: agent one-hot, one per object slot (0 while away), each over the
+    grid's cells indexed row * cols + col of the level, then time * 0.001; the dynamics are the
+    image env's, step for step."""
+    env, params = make_gridworld(name, seed=3)
+    assert env.observation_space(params).shape == ((1 + 5) * size * size + 1,)
+    actions = np.arange(STEPS) % 5
+    out = reset_and_run(env, params, jax.random.key(2), actions)
+    image = reset_and_run(procedural_gridworld(name, "image"), params, jax.random.key(2), actions)
+    for a, b in zip(jax.tree.leaves(out["next_state"]), jax.tree.leaves(image["next_state"])):
+        np.testing.assert_array_equal(a, b)
+    cols, cells = int(params.cols), size * size
+    for t in range(STEPS):
+        state, obs = jax.tree.map(lambda x: x[t], out["next_state"]), out["obs"][t + 1] if t + 1 < STEPS else None
+        if obs is None:
+            break
+        expected = np.zeros((6, cells), np.float32)
+        row, col = divmod(int(state.agent), size)
+        expected[0, row * cols + col] = 1
+        for slot in range(5):
+            if state.present[slot]:
+                row, col = divmod(int(state.objects[slot]), size)
+                expected[1 + slot, row * cols + col] = 1
+        np.testing.assert_array_equal(obs[:-1], expected.reshape(-1))
+        assert obs[-1] == pytest.approx(int(state.time) * 1e-3)
 
 
 @PROPERTY
@@ -250,34 +282,63 @@ def test_walls_and_edges_block_moves():
 def test_lpg_worlds_have_nine_actions_with_diagonals():
     env, params = make_gridworld("small_dense_short")
     assert env.num_actions == 9 and env.action_space(params).n == 9
-    far = [cell(3, 5, env.width), cell(3, 4, env.width)]
-    state = state_at(cell(0, 0, env.width), far, [True, True])
+    far = [cell(4, 6, env.width), cell(4, 5, env.width)]
+    state = state_at(cell(1, 1, env.width), far, [True, True])  # the interior's top-left corner
     _, state, *_ = env.step(jax.random.key(6), state, NORTHEAST, params)
-    assert int(state.agent) == cell(0, 0, env.width)
+    assert int(state.agent) == cell(1, 1, env.width)  # into the border wall: stays
     _, state, *_ = env.step(jax.random.key(6), state, SOUTHEAST, params)
-    assert int(state.agent) == cell(1, 1, env.width)
+    assert int(state.agent) == cell(2, 2, env.width)
+
+
+def test_lpg_rules_respawn_in_the_same_step_anywhere_and_terminate_per_object():
+    """The Optim4RL authors' LPG port: an eaten object may come back at once, on any non-wall
+    cell (the agent's too); two objects collected together terminate with 1 - (1 - p)^2."""
+    env, params = make_gridworld("small_dense_short")  # +1 (terminate 0), -1 (terminate 0.5), respawn 0.5
+    w = env.width
+    params = params.replace(respawn_prob=jnp.array([1.0, 1.0]))
+    state = state_at(cell(1, 1, w), [cell(1, 2, w), cell(4, 6, w)], [True, True])
+    step = jax.jit(jax.vmap(env.step, in_axes=(0, None, None, None)))
+    keys = jax.random.split(jax.random.key(0), 4096)
+    _, after, reward, *_ = step(keys, state, EAST, params)
+    np.testing.assert_allclose(reward, 1.0)
+    assert after.present.all(), "eaten with respawn probability 1: back in the same step"
+    free = np.flatnonzero(np.asarray(env.free_cells(params)))
+    assert set(np.asarray(after.objects[:, 0]).tolist()) == set(free.tolist())  # every interior cell, the agent's too
+    np.testing.assert_allclose(np.mean(np.asarray(after.objects[:, 0]) == cell(1, 2, w)), 1 / len(free), atol=0.015)
+    # Both -1 objects of a big world on one cell: reward -2, termination 1 - 0.5^2.
+    env, params = make_gridworld("big_dense_short")
+    w = env.width
+    state = state_at(cell(1, 1, w), [cell(5, 5, w), cell(6, 6, w), cell(1, 2, w), cell(1, 2, w)], [True] * 4)
+    _, _, reward, terminated, *_ = jax.jit(jax.vmap(env.step, in_axes=(0, None, None, None)))(keys, state, EAST, params)
+    np.testing.assert_allclose(reward, -2.0)
+    assert np.mean(terminated) == pytest.approx(0.75, abs=0.03)
 
 
 @pytest.mark.parametrize("name", sorted(LPG_LAYOUTS))
 def test_lpg_worlds_match_the_table(name):
     rows, cols, per_sign, respawn, episode_length = LPG_LAYOUTS[name]
     env, params = make_gridworld(name)
-    assert (env.height, env.width, env.num_objects) == (rows, cols, 2 * per_sign)
-    assert env.observation_space(params).shape == (rows, cols, 2 * per_sign + 1)
+    # The grid is the authors' whole map: the interior and its wall border (observed, always empty).
+    assert (env.height, env.width, env.num_objects) == (rows + 2, cols + 2, 2 * per_sign)
+    assert env.observation_space(params).shape == (rows + 2, cols + 2, 2 * per_sign + 1)
+    assert int(np.asarray(env.free_cells(params)).sum()) == rows * cols
     np.testing.assert_array_equal(params.reward, [1.0] * per_sign + [-1.0] * per_sign)
     np.testing.assert_array_equal(params.terminate_prob, [0.0] * per_sign + [0.5] * per_sign)
     np.testing.assert_allclose(params.respawn_prob, respawn)
-    assert int(params.max_steps_in_episode) == episode_length and params.active.all() and not params.walls.any()
+    assert int(params.max_steps_in_episode) == episode_length and params.active.all()
+    assert params.walls[0].all() and params.walls[-1].all() and not params.walls[1:-1, 1:-1].any()
     obs, state = env.reset(jax.random.key(7), params)
-    assert obs.shape == (rows, cols, 2 * per_sign + 1) and obs.sum() == 2 * per_sign + 1
+    assert obs.shape == (rows + 2, cols + 2, 2 * per_sign + 1) and obs.sum() == 2 * per_sign + 1
+    assert obs[0].sum() == obs[-1].sum() == obs[:, 0].sum() == obs[:, -1].sum() == 0
 
 
 def test_procedural_observation_marks_objects_agent_and_blocked_cells():
-    env, params = make_gridworld("rand_all", seed=3)
+    env, params = procedural_gridworld("rand_all", "image"), make_gridworld("rand_all", seed=3)[1]
+    side = env.width
     assert env.num_actions == 5
     obs, state = env.reset(jax.random.key(8), params)
-    assert obs.shape == env.observation_space(params).shape == (SIDE, SIDE, 7) and obs.dtype == jnp.float32
-    blocked = ~np.asarray(env.free_cells(params)).reshape(SIDE, SIDE)
+    assert obs.shape == env.observation_space(params).shape == (side, side, 7) and obs.dtype == jnp.float32
+    blocked = ~np.asarray(env.free_cells(params)).reshape(side, side)
     np.testing.assert_array_equal(obs[..., -1], blocked)
     size = int(params.rows)
     assert blocked[size:, :].all() and blocked[:, size:].all()
@@ -288,14 +349,15 @@ def test_jit_and_vmap_over_keys_and_levels():
     num = 8
     levels = jax.tree.map(lambda x: x[:num], sample_levels(jax.random.split(jax.random.key(13), 1000)))
     keys = jax.random.split(jax.random.key(10), num)
-    reset = jax.jit(jax.vmap(ENV.reset))
-    step = jax.jit(jax.vmap(ENV.step))
+    env = procedural_gridworld("rand_all")
+    reset = jax.jit(jax.vmap(env.reset))
+    step = jax.jit(jax.vmap(env.step))
     obs, state = reset(keys, levels)
     obs, state, reward, terminated, truncated, _ = step(keys, state, jnp.arange(num) % 5, levels)
-    assert obs.shape == (num, SIDE, SIDE, 7) and reward.shape == terminated.shape == truncated.shape == (num,)
+    assert obs.shape == (num, 601) and reward.shape == terminated.shape == truncated.shape == (num,)
     one_level = jax.tree.map(lambda x: x[0], levels)
-    obs, _ = jax.vmap(ENV.reset, in_axes=(0, None))(keys, one_level)
-    assert len({np.asarray(o).tobytes() for o in obs}) > 1, "different keys should give different starts"
+    obs, _ = jax.vmap(env.reset, in_axes=(0, None))(keys, one_level)
+    assert len({np.asarray(o).tobytes() for o in obs}) > 1, "different keys should place the objects differently"
 
 
 def test_same_key_same_trajectory():
@@ -329,15 +391,18 @@ def test_sampled_rand_all_levels_respect_the_stated_ranges():
     steps = levels.max_steps_in_episode
     assert steps.dtype == np.int32 and steps.min() >= 20 and steps.max() <= 750
     assert (steps < np.sqrt(20 * 750)).mean() == pytest.approx(0.5, abs=0.06)
-    # 15 walls inside the 10 x 10 square; the grid always keeps room for agent and 5 objects.
-    assert (levels.walls[:, :10, :10].sum(axis=(1, 2)) == 15).all() and not levels.walls[:, 10:].any()
-    inside = np.arange(13)[None, :, None] < size[:, None, None]
-    inside = inside & (np.arange(13)[None, None, :] < size[:, None, None])
+    # 15 walls on GROOVE's 10 x 10 grid; the level always keeps room for agent and 5 objects.
+    assert levels.walls.shape[1:] == (10, 10) and (levels.walls.sum(axis=(1, 2)) == 15).all()
+    inside = np.arange(10)[None, :, None] < size[:, None, None]
+    inside = inside & (np.arange(10)[None, None, :] < size[:, None, None])
     assert ((inside & ~levels.walls).sum(axis=(1, 2)) >= 6).all()
+    # The agent's start is fixed per level, on a free cell of the level, and differs across levels.
+    free = (inside & ~levels.walls).reshape(len(size), -1)
+    assert free[np.arange(len(size)), levels.start].all() and len(set(levels.start.tolist())) > 20
 
 
 def test_default_params_and_seeded_levels_come_from_sample_level():
-    for got, seed in ((ENV.default_params, 0), (make_gridworld("rand_all", seed=5)[1], 5)):
+    for got, seed in ((procedural_gridworld("rand_all").default_params, 0), (make_gridworld("rand_all", seed=5)[1], 5)):
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(sample_level(jax.random.key(seed)))):
             np.testing.assert_array_equal(a, b)
 

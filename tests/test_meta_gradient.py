@@ -8,7 +8,7 @@ import pytest
 
 from l2o4rl.config import ConfigError
 from l2o4rl.meta import CheckpointMismatchError
-from l2o4rl.meta.gradient import MetaGradientConfig, MetaGradientTrainer
+from l2o4rl.meta.gradient import MetaGradientConfig, MetaGradientTrainer, combine_task_gradients
 from l2o4rl.meta.pipeline import age_schedule, reset_offsets, select_agents
 
 TINY = MetaGradientConfig(tasks=("small_dense_short",), num_agents=4, inner_updates=2, reset_period=4, outer_steps=4)
@@ -20,7 +20,7 @@ def flat(tree):
 
 def test_reset_offsets_follow_spec():
     assert reset_offsets(4, 8).tolist() == [0, 2, 4, 7]  # floor(linspace(0, 7, 4))
-    assert reset_offsets(3, 8, pipeline=False).tolist() == [0, 0, 0]
+    assert reset_offsets(3, 8, "lockstep").tolist() == [0, 0, 0]
 
 
 @pytest.mark.parametrize("agents,period", [(8, 8), (64, 32), (5, 16)])
@@ -36,9 +36,38 @@ def test_pipeline_ages_spread_evenly_after_one_period(agents, period):
 
 
 def test_lockstep_ages_are_all_equal():
-    ages = age_schedule(6, 8, 30, pipeline=False)
+    ages = age_schedule(6, 8, 30, "lockstep")
     assert (ages == ages[:, :1]).all()
     assert ages[:, 0].tolist() == [t % 8 for t in range(30)]
+
+
+def test_never_resetting_agents_share_one_life():
+    """The authors' "without pipeline" ablation: agents are never reset, so age = outer step."""
+    ages = age_schedule(5, 8, 30, "never")
+    assert (ages == np.arange(30)[:, None]).all()
+    with pytest.raises(ConfigError, match="unknown reset mode 'staggered'; valid choices: 'pipeline', 'never', 'lockstep'"):
+        reset_offsets(5, 8, "staggered")
+
+
+def test_task_gradients_are_rescaled_to_a_norm_then_averaged():
+    a = {"w": jnp.array([3.0, 0.0]), "b": jnp.array([4.0])}  # norm 5
+    b = {"w": jnp.array([0.0, 0.1]), "b": jnp.array([0.0])}  # norm 0.1
+    plain = combine_task_gradients([a, b])
+    np.testing.assert_allclose(plain["w"], [1.5, 0.05])
+    rescaled = combine_task_gradients([a, b], norm=0.5)
+    np.testing.assert_allclose(rescaled["w"], [(0.3 + 0.0) / 2, (0.0 + 0.5) / 2], rtol=1e-6)
+    np.testing.assert_allclose(rescaled["b"], [0.4 / 2], rtol=1e-6)
+
+
+def test_authors_meta_settings_run_and_clip_element_wise():
+    cfg = TINY.replace(tasks=("small_dense_short", "small_dense_long"), resets="never", meta_loss="actor",
+                       meta_clip=1.0, meta_clip_by="value", task_grad_norm=0.5, outer_steps=2)  # fmt: skip
+    trainer = MetaGradientTrainer(cfg)
+    clipped, _ = trainer.meta_clip.update({"w": jnp.array([5.0, -0.2, -30.0])}, None)
+    np.testing.assert_allclose(clipped["w"], [1.0, -0.2, -1.0])
+    state, metrics = trainer.train(jax.random.key(0), progress=False)
+    assert np.isfinite(metrics["meta_loss"]).all() and int(np.asarray(state.step)) == 2
+    assert all((np.asarray(ages) == 1).all() for ages in state.ages)  # never reset: one life, age = step - 1
 
 
 def test_select_agents_picks_per_agent_including_keys():

@@ -39,8 +39,8 @@ def test_zero_meta_parameters_do_not_learn():
 
 
 def test_gridworld_checkpoint_trains_rand_all_levels_like_adam(anchors_dir):
-    """Authors: 0.01 -> 0.97 in 2e6 steps on their rand_all. Ours is our own rand_all (other
-    observations, random starts), so the check is relative: on four sampled levels the published
+    """Authors: 0.01 -> 0.97 in 2e6 steps on their rand_all. Ours has GROOVE's observation and
+    fixed starts but our own level sampler (objects never on walls), so the check is relative: on four sampled levels the published
     optimizer learns (+0.2 from its first to its last 10% of updates) and ends within 80% of tuned Adam."""
     phi, _ = load_open_checkpoint(anchors_dir / "open_pretrained" / "gridworld_OPEN.npy")
     levels = jax.vmap(GRIDWORLD_DISTRIBUTIONS["rand_all"])(jax.random.split(jax.random.key(7), 4))

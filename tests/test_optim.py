@@ -93,7 +93,7 @@ def test_vmap_over_meta_params_and_meta_gradients_through_updates(cls):
 
 def test_bad_settings_are_named():
     phi = Optim4RL.init_meta_params(jax.random.key(0))
-    with pytest.raises(ConfigError, match="Optim4RL has no setting 'lr'; valid settings: learning_rate, gradient_processing"):
+    with pytest.raises(ConfigError, match="Optim4RL has no setting 'lr'; valid settings: learning_rate, gradient_clip, heads, gradient_processing"):
         Optim4RL(phi, lr=1e-3)
     with pytest.raises(ConfigError, match="unknown OPEN feature 'plasticity'; valid choices: 'param'"):
         OPEN(OPEN.init_meta_params(jax.random.key(0)), disable=("plasticity",))
@@ -118,21 +118,74 @@ def test_optim4rl_update_is_an_adam_like_descent_step():
     """With hand-set heads (o1 = log c, o2 = log d) the update is -lr * sign(g) * c / sqrt(d):
     signed like -g and invariant to the gradient's scale, as Adam's first step and RMSProp's
     normalised step are."""
-    phi = Optim4RL.init_meta_params(jax.random.key(0))
+    phi = Optim4RL.init_meta_params(jax.random.key(0), heads="linear")  # our first port's structure
     c, d, lr = 2.0, 4.0, 0.1
     heads = {"head_m": np.log(c), "head_v": np.log(d)}
     for name, bias in heads.items():
         phi["params"][name] = {"kernel": jnp.zeros_like(phi["params"][name]["kernel"]), "bias": jnp.full((1,), bias)}
-    opt = Optim4RL(phi, learning_rate=lr)
+    opt = Optim4RL(phi, learning_rate=lr, heads="linear")
     g = jnp.array([3e-6, -2e-3, 0.5, -40.0])
     expected = -lr * np.sign(g) * c / np.sqrt(d + 1e-8)
     for scale in (1.0, 1e3, 1e-3):
         updates, _ = opt.update(g * scale, opt.init(g), g)
         np.testing.assert_allclose(updates, expected, rtol=1e-6)
     # The untrained optimizer already descends: every coordinate moves against its gradient.
-    untrained = Optim4RL(Optim4RL.init_meta_params(jax.random.key(1)))
+    untrained = Optim4RL(Optim4RL.init_meta_params(jax.random.key(1), heads="linear"), heads="linear")
     updates, _ = untrained.update(g, untrained.init(g), g)
     assert (np.sign(updates) == -np.sign(g)).all()
+
+
+def _constant_mlp_heads(phi, biases):
+    """``phi`` with each named MLP head's output fixed to ``bias`` (zero output kernel)."""
+    for name, bias in biases.items():
+        out = phi["params"][name]["out"]
+        phi["params"][name]["out"] = {"kernel": jnp.zeros_like(out["kernel"]), "bias": jnp.asarray(bias, jnp.float32)}
+    return phi
+
+
+def test_optim4rl_authors_structure_learns_the_sign_of_m():
+    """heads="mlp" (the authors' gradient-processing commit): m = sign(g) * STE-sign(tanh(o1[0] + 1)) * exp(o1[1]),
+    update -lr * m / sqrt(exp(o2) + 1e-18). The sign starts at +1, can flip, and gets a tanh gradient."""
+    g = jnp.array([3e-6, -2e-3, 0.5, -40.0])
+    lr, b1, c = 0.1, np.log(2.0), np.log(4.0)
+    for b0, flip in ((0.0, 1.0), (-3.0, -1.0)):  # tanh(1) > 0: descent; tanh(-2) < 0: the sign flips
+        phi = _constant_mlp_heads(Optim4RL.init_meta_params(jax.random.key(0), heads="mlp"),
+                                  {"head_m": [b0, b1], "head_v": [c]})  # fmt: skip
+        opt = Optim4RL(phi, learning_rate=lr, heads="mlp")
+        updates, _ = opt.update(g, opt.init(g), g)
+        np.testing.assert_allclose(updates, -lr * flip * np.sign(g) * 2.0 / np.sqrt(4.0 + 1e-18), rtol=1e-6)
+
+        def total_step(bias0):
+            phi["params"]["head_m"]["out"]["bias"] = jnp.stack([bias0, jnp.float32(b1)])
+            opt = Optim4RL(phi, learning_rate=lr, heads="mlp")
+            return opt.update(g, opt.init(g), g)[0].sum()
+
+        expected = -lr * np.sign(g).sum() * 2.0 / 2.0 * (1 - np.tanh(b0 + 1.0) ** 2)  # straight through: d tanh
+        np.testing.assert_allclose(jax.grad(total_step)(jnp.float32(b0)), expected, rtol=1e-5)
+    # The authors' heads are MLPs [16, 16]: far more meta-parameters than one dense layer per head.
+    hidden_layers = 8 * 16 + 16 + 16 * 16 + 16
+    one_dense_each = 2 * (8 + 1)
+    assert Optim4RL.num_meta_params() == Optim4RL.num_meta_params(heads="mlp")  # the authors' is the default
+    assert Optim4RL.num_meta_params(heads="mlp") == (
+        Optim4RL.num_meta_params(heads="linear") - one_dense_each + 2 * hidden_layers + (16 * 2 + 2) + (16 + 1)
+    )
+
+
+def test_authors_linear_optim_and_l2l_read_sign_log_and_clip():
+    g = jnp.array([-2.0, 1e-4, 0.3])
+    clipped = np.clip(np.asarray(g), -1, 1)
+    phi = _constant_mlp_heads(LinearOptim.init_meta_params(jax.random.key(0), heads="mlp"),
+                              {"head": [np.log(2.0), np.log(3.0), 0.5]})  # fmt: skip
+    opt = LinearOptim(phi, learning_rate=0.1, heads="mlp", gradient_clip=1.0)
+    np.testing.assert_allclose(opt.update(g, opt.init(g), g)[0], -0.1 * (2.0 * clipped + 3.0 * 0.5), rtol=1e-6)
+    phi = _constant_mlp_heads(L2L.init_meta_params(jax.random.key(0), heads="mlp"), {"head": [np.log(5.0)]})
+    opt = L2L(phi, learning_rate=0.1, heads="mlp", gradient_clip=1.0)
+    np.testing.assert_allclose(opt.update(g, opt.init(g), g)[0], -0.1 * 5.0 * clipped, rtol=1e-6)
+    # Their GRU reads (sign g, log|g|): two inputs, like the p=10 preprocessing, so only the heads differ in size.
+    gru = L2L.init_meta_params(jax.random.key(0), heads="mlp")["params"]["gru"]
+    assert gru["ir"]["kernel"].shape == (2, 8)
+    with pytest.raises(ConfigError, match="unknown L2L heads 'deep'; valid choices: 'linear', 'mlp'"):
+        L2L.init_meta_params(jax.random.key(0), heads="deep")
 
 
 def test_optim4rl_without_processing_is_a_different_network():
@@ -266,6 +319,6 @@ def test_checkpoint_errors_and_round_trip(tmp_path):
     path = save_meta_params(tmp_path / "optim4rl.npz", phi, "optim4rl", settings={"learning_rate": 1e-3}, trained_on="catch")
     loaded, meta = load_meta_params(path, Optim4RL.init_meta_params(jax.random.key(0)))
     assert jax.tree.all(jax.tree.map(np.array_equal, loaded, phi))
-    assert meta == {"kind": "optim4rl", "size": 538, "settings": {"learning_rate": 1e-3}, "trained_on": "catch"}
-    with pytest.raises(ConfigError, match="holds 538 meta-parameters of a 'optim4rl'; the template has 1211"):
+    assert meta == {"kind": "optim4rl", "size": 1403, "settings": {"learning_rate": 1e-3}, "trained_on": "catch"}
+    with pytest.raises(ConfigError, match="holds 1403 meta-parameters of a 'optim4rl'; the template has 1211"):
         load_meta_params(path, OPEN.init_meta_params(jax.random.key(0)))

@@ -121,3 +121,24 @@ def test_cached_recomputes_when_its_inputs_change(tmp_path):
     assert len(calls) == 1
     changed = cached(store, "exp", RunConfig(), 0, compute, inputs={"phi": "def"})
     assert len(calls) == 2 and changed.provenance["inputs"] == {"phi": "def"}
+
+
+def test_a_new_revision_of_an_experiment_recomputes_its_stored_result(tmp_path):
+    from l2o4rl.experiments.registry import Experiment
+
+    calls = []
+
+    def compute(cfg, seed):
+        calls.append(1)
+        return make_result(cfg.steps)
+
+    configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
+    old = Experiment("exp", "00_x", ("fig",), configs, compute)
+    new = Experiment("exp", "00_x", ("fig",), configs, compute, revision=1)
+    old.load_or_run("quick", 0, tmp_path)
+    old.load_or_run("quick", 0, tmp_path)
+    assert len(calls) == 1  # reused
+    result = new.load_or_run("quick", 0, tmp_path)
+    assert len(calls) == 2 and result.provenance["inputs"] == {"revision": "1"}
+    new.load_or_run("quick", 0, tmp_path)
+    assert len(calls) == 2  # the new revision's result is reused in turn

@@ -21,6 +21,7 @@ def training_curves(
     /,
     *,
     overrides: Mapping[str, Any] | None = None,
+    a2c_envs: int | None = None,
     env_params: Any = None,
     meta_params: Any = None,
     **labels: Any,
@@ -28,14 +29,15 @@ def training_curves(
     """Train one agent per key (vmapped) on ``task_name`` with ``optimizer``; tidy per-update metrics.
 
     ``labels`` (e.g. ``optimizer="adam"``) become constant columns next to ``task``.
-    ``overrides`` change the task's config (e.g. ``hidden``); ``env_params``, batched like
+    ``overrides`` change the task's config (e.g. ``hidden``); ``a2c_envs`` sets an A2C task's
+    envs at a smaller scale (see :meth:`Task.scaled`); ``env_params``, batched like
     ``keys``, give each agent its own environment (e.g. a gridworld level). With
     ``meta_params``, ``optimizer`` is a function ``meta_params -> transformation`` and the
     meta-parameters are an argument of the compiled run, so one compilation serves every
     set of them (e.g. each ablation of a learned optimizer).
     """
     task = get_task(task_name)
-    settings = {"total_timesteps": total_timesteps, **(overrides or {})}
+    settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
 
     def run(phi, key, params):
         transformation = optimizer if meta_params is None else optimizer(phi)

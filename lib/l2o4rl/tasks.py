@@ -38,6 +38,11 @@ class Task:
         """The task's config with ``overrides`` (e.g. ``total_timesteps``), validated."""
         return self.config.replace(**overrides) if overrides else self.config
 
+    def scaled(self, a2c_envs: int | None) -> dict[str, Any]:
+        """Overrides for a smaller scale: ``a2c_envs`` envs for an A2C task (the authors' A2C runs
+        512 envs on gridworlds, whose budgets a CPU cannot pay at 512 envs per update)."""
+        return {"num_envs": a2c_envs} if a2c_envs is not None and self.agent == "a2c" else {}
+
     def optimizer(self, name: str, **settings: Any) -> optax.GradientTransformation:
         """A hand-designed optimizer at this task's learning rate (Adam with its tuned betas)."""
         tuned = {"learning_rate": self.learning_rate, **(self.adam if name == "adam" else {})}
@@ -49,33 +54,46 @@ class Task:
 
 
 def _lpg(name: str) -> Task:
-    """Optim4RL's A2C on an LPG gridworld: MLP 32 on small maps, conv 16 + MLP 32 on big ones."""
+    """Optim4RL's A2C on an LPG gridworld: MLP 32 on small maps, conv 16 + MLP 32 on big ones; 512 envs,
+    a time-out ends the return, every gradient coordinate clipped at 1 (the authors' ``grid_a2c.json``)."""
     small = name.startswith("small")
-    cfg = A2CConfig(env=name, torso="mlp" if small else "conv", hidden=32, clip_value=1.0, total_timesteps=1_000_000)
+    cfg = A2CConfig(env=name, torso="mlp" if small else "conv", hidden=32, clip_value=1.0, num_envs=512,
+                    bootstrap_truncation=False, total_timesteps=1_000_000)  # fmt: skip
     return Task(name, cfg, learning_rate=3e-2 if small else 3e-3)
 
 
 def _optim4rl_brax(env: str, envs: int, batch: int, unroll: int, epochs: int, entropy: float, gamma: float,
                    reward_scale: float, lr: float, steps: int) -> Task:  # fmt: skip
-    """A Brax task with the PPO settings of Optim4RL's Brax runs (SPEC 1.6). Brax's trainer collects
-    ``batch x 32`` sequences of ``unroll`` steps per update; here each of the ``envs`` envs rolls out
-    its share of those steps in one sequence (same steps per update, longer GAE horizon)."""
+    """A Brax task with the PPO settings of Optim4RL's Brax runs (the authors' ``configs/<env>_ppo.json``).
+    Brax's trainer collects ``batch x 32`` sequences of ``unroll`` steps per update; here each of the
+    ``envs`` envs rolls out its share of those steps in one sequence (same steps per update, longer GAE
+    horizon)."""
     cfg = PPOConfig(env=f"brax-{env}", num_envs=envs, num_steps=batch * 32 * unroll // envs, update_epochs=epochs,
                     num_minibatches=32, clip_eps=0.3, ent_coef=entropy, gamma=gamma, reward_scale=reward_scale,
-                    total_timesteps=steps, **_BRAX)  # fmt: skip
+                    total_timesteps=steps, **_BRAX_OPTIM4RL)  # fmt: skip
     return Task(f"optim4rl_{env}", cfg, lr)
 
 
+# Every reproduction task ends the return at a time-out (bootstrap_truncation=False), as both
+# authors' codes do (gymnax 0.0.6's done, Brax's done); our own tasks (catch, cartpole, deepsea) bootstrap.
 _MINATAR = dict(num_envs=64, num_steps=128, update_epochs=4, num_minibatches=8, hidden=64, activation="relu",
-                total_timesteps=10_000_000)  # fmt: skip
-_BRAX = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=None, clip_value=1.0, hidden=64,
-             activation="tanh")  # fmt: skip
+                total_timesteps=10_000_000, bootstrap_truncation=False)  # fmt: skip
+# Optim4RL's Brax PPO (brax.training's trainer): observations normalised, rewards only scaled
+# (reward_scale), element-wise clip 1, brax.training's default networks (policy 4 x 32, value
+# 5 x 256, swish).
+_BRAX_OPTIM4RL = dict(normalize_obs=True, max_grad_norm=None, clip_value=1.0, hidden=32, num_layers=4, critic_hidden=256,
+                      critic_layers=5, activation="swish", bootstrap_truncation=False)  # fmt: skip
+# OPEN's Brax PPO (PureJaxRL): observation and reward normalisation, each network's gradient
+# clipped to global norm 0.5 (OPEN's features assume it), 2 x 64 tanh, Brax's positional backend.
+_BRAX_OPEN = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=0.5, hidden=64, activation="tanh",
+                  brax_backend="positional", bootstrap_truncation=False)  # fmt: skip
 
 TASKS: dict[str, Task] = {
     t.name: t
     for t in [
         Task("catch", PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000), 1e-3),
-        Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, total_timesteps=200_000), 1e-3),
+        # Optim4RL's Catch (SPEC 1.4: 64 envs); the authors' code at that commit has no Catch A2C to check against.
+        Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000), 1e-3),
         Task("deepsea", PPOConfig(env="DeepSea-bsuite", env_size=8, num_envs=16, num_steps=32, num_minibatches=4,
                                   total_timesteps=100_000), 1e-3),
         Task("cartpole", PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000), 2.5e-4),
@@ -86,18 +104,22 @@ TASKS: dict[str, Task] = {
         Task("breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}),
         Task("spaceinvaders", PPOConfig(env="SpaceInvaders-MinAtar", **_MINATAR), 7e-3, {"b1": 0.9, "b2": 0.99}),
         Task("gridworld", PPOConfig(env="rand_all", num_envs=1024, num_steps=20, update_epochs=2, num_minibatches=16,
-                                    hidden=16, activation="tanh", total_timesteps=30_000_000), 1e-4, {"b1": 0.99, "b2": 0.99}),
+                                    hidden=16, activation="tanh", total_timesteps=30_000_000, bootstrap_truncation=False),
+             1e-4, {"b1": 0.99, "b2": 0.99}),
         Task("ant", PPOConfig(env="brax-ant", num_envs=2048, num_steps=10, num_minibatches=32, ent_coef=0.0, gamma=0.99,
-                              total_timesteps=50_000_000, **_BRAX), 3e-4, {"b1": 0.99, "b2": 0.99}),
-        # Small-budget Brax tasks that Adam learns within minutes on a CPU.
+                              total_timesteps=50_000_000, **_BRAX_OPEN), 3e-4, {"b1": 0.99, "b2": 0.99}),
+        # Small-budget Brax tasks that Adam learns within minutes on a CPU, run as Optim4RL runs Brax
+        # (reward scale 10 as Brax's reference trainer uses for both pendulums).
         Task("inverted_pendulum", PPOConfig(env="brax-inverted_pendulum", num_envs=64, num_steps=32, num_minibatches=8,
-                                            gamma=0.97, ent_coef=0.0, total_timesteps=500_000, **_BRAX), 3e-4),
+                                            gamma=0.97, ent_coef=0.0, total_timesteps=500_000, reward_scale=10.0,
+                                            **_BRAX_OPTIM4RL), 3e-4),
         Task("inverted_double_pendulum", PPOConfig(env="brax-inverted_double_pendulum", num_envs=64, num_steps=32,
                                                    num_minibatches=8, gamma=0.97, ent_coef=0.0, total_timesteps=1_000_000,
-                                                   reward_scale=10.0, **_BRAX), 3e-4),
-        # SPEC 1.6: Optim4RL's Brax generalisation tasks.
-        _optim4rl_brax("ant", 4096, 2048, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 100_000_000),
-        _optim4rl_brax("humanoid", 2048, 1024, 10, 8, 1e-3, 0.97, 0.1, 3e-4, 100_000_000),
+                                                   reward_scale=10.0, **_BRAX_OPTIM4RL), 3e-4),
+        # SPEC 1.6: Optim4RL's Brax generalisation tasks, at the authors' configs (ant: 2048 envs, batch
+        # 1024, where the paper's table says 4096 / 2048; humanoid: 5e7 steps, where the table says 1e8).
+        _optim4rl_brax("ant", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 100_000_000),
+        _optim4rl_brax("humanoid", 2048, 1024, 10, 8, 1e-3, 0.97, 0.1, 3e-4, 50_000_000),
         _optim4rl_brax("inverted_double_pendulum", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 20_000_000),
         _optim4rl_brax("walker2d", 2048, 512, 20, 8, 1e-3, 0.997, 5.0, 3e-5, 50_000_000),
     ]

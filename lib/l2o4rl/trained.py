@@ -38,8 +38,9 @@ def trained_path(data_dir: str | os.PathLike, scale: str, kind: str, trained_on:
 def template(kind: str) -> Any:
     """Meta-parameters shaped like those of ``kind`` (values irrelevant)."""
     check_choice("learned optimizer kind", kind, KINDS)
-    cls = META_OPTIMIZERS[kind] if kind in META_OPTIMIZERS else es.LEARNED[kind].cls
-    return cls.init_meta_params(jax.random.key(0))
+    if kind in META_OPTIMIZERS:
+        return META_OPTIMIZERS[kind].init_meta_params(jax.random.key(0))
+    return es.LEARNED[kind].init_meta_params(jax.random.key(0), "random")
 
 
 def ship(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, flat: np.ndarray, *, init: str,

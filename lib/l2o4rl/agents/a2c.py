@@ -15,7 +15,7 @@ from ..config import config, setting
 from . import common
 from .base import AgentState, OnPolicyAgent, OnPolicyConfig, make_train
 from .common import Transition
-from .networks import ACTIVATIONS, SharedActorCritic
+from .networks import A2C_INITS, ACTIVATIONS, CONV_PADDINGS, SharedActorCritic
 
 
 @config
@@ -30,12 +30,15 @@ class A2CConfig(OnPolicyConfig):
     torso: str = setting("mlp", choices=("mlp", "conv"))
     hidden: int = setting(32, ge=1)
     activation: str = setting("relu", choices=tuple(ACTIVATIONS))
+    init: str = setting("lecun", choices=A2C_INITS, doc="lecun: flax's defaults, the authors'; orthogonal: PPO-style")
+    conv_padding: str = setting("SAME", choices=CONV_PADDINGS, doc="SAME: the authors' (flax's default)")
 
 
 class A2C(OnPolicyAgent):
     def __init__(self, cfg: A2CConfig, optimizer: optax.GradientTransformation, env=None, env_params=None):
         super().__init__(cfg, optimizer, env, env_params)
-        self.network = SharedActorCritic(self.action_space.n, cfg.torso, cfg.hidden, cfg.activation)
+        self.network = SharedActorCritic(self.action_space.n, cfg.torso, cfg.hidden, cfg.activation, cfg.init,
+                                         cfg.conv_padding)  # fmt: skip
 
     def init_params(self, key):
         return {"net": self.network.init(key, jnp.zeros((1,) + self.obs_shape))}

@@ -35,6 +35,10 @@ class OnPolicyConfig(Config):
     max_grad_norm: float | None = setting(0.5, doc="clip each network's gradient by global norm; None: off")
     clip_value: float | None = setting(None, doc="clip every gradient coordinate to +-clip_value; None: off")
     normalize_obs: bool = setting(False)
+    bootstrap_truncation: bool = setting(
+        True, doc="bootstrap from V(cut-off observation) at a time-out; False: a time-out ends the return like a "
+        "termination, as both papers' code does"
+    )
     normalize_reward: bool = setting(False)
     reward_scale: float = setting(1.0, gt=0.0)
     record_gradients: int = setting(0, ge=0, doc="raw gradient coordinates recorded per update (0: none)")
@@ -143,7 +147,7 @@ class OnPolicyAgent:
 
         def env_step(state: AgentState, key):
             action_key, step_key = jax.random.split(key)
-            obs = self.normalize_obs(state, state.obs)
+            raw_obs, obs = state.obs, self.normalize_obs(state, state.obs)
             dist, value, _ = self.policy_value(params, obs)
             action = common.sample_action(action_key, dist, self.discrete)
             logp = common.log_prob(dist, action, self.discrete)
@@ -157,10 +161,10 @@ class OnPolicyAgent:
             if cfg.normalize_reward:
                 return_stats = return_stats.update(discounted)
                 learn_reward = learn_reward / jnp.sqrt(return_stats.var + 1e-8)
-            # Truncation is not failure: bootstrap from the value of the observation it cut off.
-            final_value = self.value(params, self.normalize_obs(state, info["final_observation"]))
-            bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
-            learn_reward = learn_reward + cfg.gamma * final_value * bootstrap
+            if cfg.bootstrap_truncation:  # truncation is not failure: bootstrap from the cut-off observation
+                final_value = self.value(params, self.normalize_obs(state, info["final_observation"]))
+                bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
+                learn_reward = learn_reward + cfg.gamma * final_value * bootstrap
             state = state._replace(
                 env_state=env_state,
                 obs=next_obs,
@@ -168,13 +172,17 @@ class OnPolicyAgent:
                 return_stats=return_stats,
                 discounted_return=discounted,
             )
-            return state, Transition(obs, action, learn_reward, done.astype(jnp.float32), value, logp)
+            return state, (Transition(obs, action, learn_reward, done.astype(jnp.float32), value, logp), raw_obs)
 
         key, rollout_key = jax.random.split(state.key)
-        state, transitions = jax.lax.scan(env_step, state._replace(key=key), jax.random.split(rollout_key, cfg.num_steps))
+        state, (transitions, raw_obs) = jax.lax.scan(
+            env_step, state._replace(key=key), jax.random.split(rollout_key, cfg.num_steps)
+        )
         last_value = self.value(params, self.normalize_obs(state, state.obs))
-        if cfg.normalize_obs:  # stats move once per rollout, after it was collected with fixed stats
-            state = state._replace(obs_stats=state.obs_stats.update(transitions.obs))
+        if cfg.normalize_obs:
+            # Stats move once per rollout, after it was collected with fixed stats, and from the raw
+            # observations: updating from normalised ones converges to a wrong fixed point.
+            state = state._replace(obs_stats=state.obs_stats.update(raw_obs))
         return state, transitions, last_value
 
     # -- one optimizer step ----------------------------------------------------------------

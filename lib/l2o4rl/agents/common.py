@@ -14,7 +14,8 @@ Agents call ``optimizer.update(grads, opt_state, params, **extra_args)`` with:
     pytree like ``params``: per-neuron tau-dormancy score of the neuron each parameter
     feeds, broadcastable to the parameter's shape (1 for parameters that feed no neuron).
 ``layer_proportion``
-    pytree like ``params`` of scalars: i / (L - 1) for a parameter of the network's i-th of L layers.
+    pytree like ``params`` of scalars: i / (L - 1) for a parameter of the network's i-th of L layers
+    (a log-std outside the layers is a layer of its own, the last).
 ``is_actor``
     pytree like ``params`` of boolean scalars: True for actor (policy) parameters.
 
@@ -124,12 +125,15 @@ def network_depths(network_params) -> dict[str, int]:
 def layer_proportions(params: dict[str, Any]) -> Any:
     """Scalar i/(L-1) per parameter; each top-level entry of ``params`` is one network.
 
-    Parameters outside a named layer (e.g. a log-std) count as the network's last layer.
+    Parameters outside a named layer (a Gaussian actor's log-std) form a layer of their own
+    after the head, as in the OPEN authors' code: a 2-hidden-layer continuous actor gives
+    0, 1/3, 2/3 (head) and 1 (log-std). Their published Ant optimizer was trained on that.
     """
 
     def per_network(network_params):
         depths = network_depths(network_params)
-        last = max(depths.values(), default=0)
+        unnamed = any(_module_name(p) is None for p, _ in jax.tree_util.tree_flatten_with_path(network_params)[0])
+        last = max(depths.values(), default=-1) + int(unnamed)
 
         def proportion(path, _):
             depth = depths.get(_module_name(path), last)

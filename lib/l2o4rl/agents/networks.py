@@ -18,7 +18,7 @@ from flax.linen.initializers import constant
 
 from ..initializers import orthogonal
 
-ACTIVATIONS = {"relu": nn.relu, "tanh": nn.tanh}
+ACTIVATIONS = {"relu": nn.relu, "tanh": nn.tanh, "swish": nn.swish}  # swish: brax.training's PPO default
 
 
 def _dense(width: int, scale: float, index: int) -> nn.Dense:
@@ -58,17 +58,29 @@ class GaussianMLP(nn.Module):
         return (mean, jnp.broadcast_to(log_std, mean.shape)), activations
 
 
+A2C_INITS = ("lecun", "orthogonal")
+CONV_PADDINGS = ("SAME", "VALID")
+
+
 class SharedActorCritic(nn.Module):
     """One torso with linear policy and value heads: the A2C networks of Optim4RL (SPEC 1.5).
 
     ``torso="mlp"``: one dense layer of ``hidden``; ``torso="conv"``: a channels-last
-    16-filter 2x2 conv, then a dense layer of ``hidden``.
+    16-filter 2x2 conv, then a dense layer of ``hidden``. ``init_style="lecun"`` is the authors'
+    (flax's defaults: lecun-normal kernels, zero biases); ``"orthogonal"`` the PPO-style init
+    (sqrt 2 torso, 0.01 policy head, 1.0 value head). ``padding="SAME"`` is the authors' conv
+    (flax's default), over the whole map including its wall border.
     """
 
     num_actions: int
     torso: str = "mlp"
     hidden: int = 32
     activation: str = "relu"
+    init_style: str = "lecun"  # not "init": that would shadow Module.init
+    padding: str = "SAME"
+
+    def _kernel_init(self, scale: float):
+        return orthogonal(scale) if self.init_style == "orthogonal" else nn.initializers.lecun_normal()
 
     @nn.compact
     def __call__(self, obs):
@@ -76,11 +88,14 @@ class SharedActorCritic(nn.Module):
         activations = {}
         x = obs
         if self.torso == "conv":
-            conv = nn.Conv(16, (2, 2), padding="VALID", kernel_init=orthogonal(np.sqrt(2)), name="layer_0")
+            conv = nn.Conv(16, (2, 2), padding=self.padding, kernel_init=self._kernel_init(np.sqrt(2)), name="layer_0")
             x = activations["layer_0"] = act(conv(x))
         depth = len(activations)
         x = x.reshape(x.shape[0], -1)
-        x = activations[f"layer_{depth}"] = act(_dense(self.hidden, np.sqrt(2), depth)(x))
-        logits = activations["policy_head"] = nn.Dense(self.num_actions, kernel_init=orthogonal(0.01), name="policy_head")(x)
-        value = activations["value_head"] = nn.Dense(1, kernel_init=orthogonal(1.0), name="value_head")(x)
+        dense = nn.Dense(self.hidden, kernel_init=self._kernel_init(np.sqrt(2)), name=f"layer_{depth}")
+        x = activations[f"layer_{depth}"] = act(dense(x))
+        policy = nn.Dense(self.num_actions, kernel_init=self._kernel_init(0.01), name="policy_head")
+        value = nn.Dense(1, kernel_init=self._kernel_init(1.0), name="value_head")
+        logits = activations["policy_head"] = policy(x)
+        value = activations["value_head"] = value(x)
         return (logits, value[:, 0]), activations

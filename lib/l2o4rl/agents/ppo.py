@@ -30,8 +30,10 @@ class PPOConfig(OnPolicyConfig):
     update_epochs: int = setting(4, ge=1)
     num_minibatches: int = setting(8, ge=1)
     clip_eps: float = setting(0.2, gt=0.0)
-    hidden: int = setting(64, ge=1)
-    num_layers: int = setting(2, ge=1)
+    hidden: int = setting(64, ge=1, doc="width of the actor's hidden layers (and the critic's unless critic_hidden)")
+    num_layers: int = setting(2, ge=1, doc="the actor's hidden layers (and the critic's unless critic_layers)")
+    critic_hidden: int | None = setting(None, ge=1, doc="width of the critic's hidden layers; None: hidden")
+    critic_layers: int | None = setting(None, ge=1, doc="the critic's hidden layers; None: num_layers")
     activation: str = setting("tanh", choices=tuple(ACTIVATIONS))
 
     def validate(self) -> None:
@@ -48,12 +50,13 @@ class PPO(OnPolicyAgent):
         super().__init__(cfg, optimizer, env, env_params)
         self.epochs_per_update = cfg.update_epochs
         hidden = (cfg.hidden,) * cfg.num_layers
+        critic_hidden = (cfg.critic_hidden or cfg.hidden,) * (cfg.critic_layers or cfg.num_layers)
         self.actor = (
             MLP(hidden, self.action_space.n, cfg.activation, head_scale=0.01)
             if self.discrete
             else GaussianMLP(hidden, self.action_space.shape[0], cfg.activation)
         )
-        self.critic = MLP(hidden, 1, cfg.activation, head_scale=1.0)
+        self.critic = MLP(critic_hidden, 1, cfg.activation, head_scale=1.0)
 
     def init_params(self, key):
         actor_key, critic_key = jax.random.split(key)

@@ -1,8 +1,7 @@
 """Pure-JAX gridworlds behind gymnax's interface: Optim4RL's six LPG worlds and OPEN's ``rand_all``.
 
 One environment class, :class:`GridWorld`, serves every world. Its *static* shape (grid height
-x width, number of object slots, action set, whether blocked cells are drawn) is fixed by the
-constructor, so jit compiles it once; everything a level distribution varies (the playable area,
+x width, number of object slots, action set, observation kind) is fixed by the constructor, so jit compiles it once; everything a level distribution varies (the playable area,
 walls, each object's reward and probabilities, the episode length) lives in :class:`EnvParams`.
 That lets one sampled level be shared by all vmapped envs of a training run while ``reset`` and
 ``step`` keep gymnax's signatures, and lets one network serve every level of a distribution.
@@ -10,33 +9,50 @@ That lets one sampled level be shared by all vmapped envs of a training run whil
 Dynamics of one step:
 
 1. the agent moves; an action into a wall or off the playable area leaves it in place;
-2. if it lands on an object it gets that object's reward, the episode terminates with the
-   object's terminate probability, and the object leaves the grid;
-3. every object that was already off the grid when the step began comes back with its respawn
-   probability, at a uniformly random free cell. (So an eaten object is away for at least one
-   observation even with respawn probability 1.)
+2. if it lands on objects it gets their rewards and they leave the grid; the episode terminates
+   with the collected objects' terminate probability;
+3. absent objects come back with their respawn probability, at a random free cell.
 
-Objects never share a cell with each other, the agent or a wall, so at most one object is
-collected per step. Agent and objects start each episode at uniformly random distinct free cells.
+Steps 2 and 3 follow one of two rule sets, fixed per env (``lpg_rules``):
 
-Observation: float32, channels-last ``(height, width, C)``, binary. Channel ``i < num_objects``
-marks object slot ``i`` while it is on the grid (one channel per object, as in Optim4RL's port,
-so objects of one kind in different slots, e.g. the two +1 objects of a big LPG world, have
-separate channels); the next channel marks the agent; procedural worlds add a last channel
-marking blocked cells (walls and cells outside the level's playable area), so a level smaller
-than the padded grid is still a well-formed image whose layout the agent can see.
+* GROOVE's (OPEN's procedural worlds): one termination draw with the summed probability of the
+  collected objects; only objects already off the grid when the step began may come back, each
+  on its own cell free of the agent and other objects. (So an eaten object is away for at least
+  one observation, and objects never share a cell with each other or the agent.)
+* the Optim4RL authors' LPG port (``lpg_rules=True``): one termination draw per collected
+  object; an object eaten in this step may come back in the same step, and each returning
+  object lands on a uniformly random non-wall cell -- possibly the agent's or another object's,
+  so several objects can be collected at once.
+
+Agent and objects start each episode at uniformly random distinct free cells, except that a
+level may fix the agent's start cell (``EnvParams.start``), as GROOVE's levels do.
+
+Observations (``observation``, fixed per env):
+
+* ``"image"``: float32, channels-last ``(height, width, C)``, binary. Channel ``i < num_objects``
+  marks object slot ``i`` while it is on the grid (one channel per object, as in Optim4RL's
+  port, so objects of one kind in different slots, e.g. the two +1 objects of a big LPG world,
+  have separate channels); the next channel marks the agent; with ``draw_blocked`` a last
+  channel marks blocked cells (walls and cells outside the level's playable area).
+* ``"groove"``: GROOVE's flat vector: a one-hot of the agent's cell, one per object slot (zero
+  while it is away), each over ``height * width`` cells indexed ``row * cols + col`` of the
+  level, then ``time * 0.001``. Walls are not observed. rand_all's 10 x 10 grid gives GROOVE's
+  601 inputs (its objects are all of distinct types, so GROOVE's blocks per type are our blocks
+  per slot); the out-of-support layouts keep 5 slots, so they get a block per object where
+  GROOVE has one per type, and zero blocks for unused slots (inputs that are always 0).
 
 Worlds:
 
 * ``LPG_GRIDWORLDS``: the six LPG gridworlds of Oh et al. (2020) as used by Optim4RL
-  (``small_dense_short`` ... ``big_dense_long``): each its own env whose grid is exactly the
-  world's interior (the always-empty border of the original map is not drawn), 9 actions, no
-  blocked channel, a single fixed level.
-* ``GRIDWORLD_DISTRIBUTIONS``: level generators ``key -> EnvParams`` for the one procedural env
-  :func:`procedural_gridworld` (13 x 13 padded grid, 5 object slots, 5 actions, blocked channel):
-  OPEN's training distribution ``rand_all`` (:func:`sample_level`) and its out-of-support
-  evaluation levels ``sparse``, ``dense``, ``long`` (fixed layouts) and ``maze`` (random 13 x 13
-  perfect mazes).
+  (``small_dense_short`` ... ``big_dense_long``): each its own env whose grid is the authors'
+  whole map, the interior and its wall border (the border is observed, always empty, as in
+  their observation), image observation, 9 actions, LPG rules, a single fixed level.
+* ``GRIDWORLD_DISTRIBUTIONS``: level generators ``key -> EnvParams``, each for its own env
+  :func:`procedural_gridworld` (GROOVE observation, 5 object slots, 5 actions, a fixed start
+  per level): OPEN's training distribution ``rand_all`` (:func:`sample_level`, 10 x 10 as in
+  GROOVE) and its out-of-support evaluation levels ``sparse`` (7 x 7), ``dense`` and ``long``
+  (11 x 11, fixed layouts) and ``maze`` (random 13 x 13 perfect mazes, where OPEN used
+  GROOVE's three fixed mazes with a tabular observation).
 
 ``make_gridworld(name)`` returns ``(env, env_params)`` for any name in ``GRIDWORLD_NAMES``.
 """
@@ -59,6 +75,8 @@ from ..config import ConfigError, check_choice
 # The 5-action set is the first five rows, so both action sets share their meaning.
 MOVES = np.array([[0, 0], [-1, 0], [0, 1], [1, 0], [0, -1], [-1, 1], [1, 1], [1, -1], [-1, -1]], dtype=np.int32)
 ACTION_SET_SIZES = (5, 9)
+OBSERVATIONS = ("image", "groove")
+GROOVE_TIME_SCALE = 1e-3
 
 
 @struct.dataclass(kw_only=True)
@@ -73,6 +91,7 @@ class EnvParams(environment.EnvParams):
     terminate_prob: jax.Array  # (num_objects,) float32
     respawn_prob: jax.Array  # (num_objects,) float32
     max_steps_in_episode: jax.Array  # int32
+    start: jax.Array  # int32: the agent's start cell, fixed per level (GROOVE's); -1: random each episode
 
 
 @struct.dataclass(kw_only=True)
@@ -119,17 +138,22 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         num_actions: int = 9,
         *,
         draw_blocked: bool = False,
+        observation: str = "image",
+        lpg_rules: bool = False,
         name: str = "GridWorld",
         default_level: Callable[[GridWorld], EnvParams],
     ):
         """A ``height x width`` grid with ``num_objects`` object slots and 5 actions (stay and the
-        compass moves) or 9 (also the diagonals); ``draw_blocked`` adds the blocked-cells channel.
+        compass moves) or 9 (also the diagonals); ``draw_blocked`` adds the blocked-cells channel;
+        ``observation`` is ``"image"`` or GROOVE's flat ``"groove"`` (module doc); ``lpg_rules`` picks
+        the Optim4RL authors' termination and respawn rules (module doc).
         ``default_level(env)`` builds the level ``default_params`` returns (gymnax uses it when
         ``params`` is None)."""
         _check_int("GridWorld height", height, 1)
         _check_int("GridWorld width", width, 1)
         _check_int("GridWorld num_objects", num_objects, 1)
         check_choice("GridWorld num_actions", num_actions, ACTION_SET_SIZES)
+        check_choice("GridWorld observation", observation, OBSERVATIONS)
         if height * width < num_objects + 1:
             needed = f"at least num_objects + 1 = {num_objects + 1}"
             raise _invalid("GridWorld height * width", height * width, needed)
@@ -138,6 +162,8 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         self.width = width
         self.num_objects = num_objects
         self.draw_blocked = draw_blocked
+        self.observation = observation
+        self.lpg_rules = lpg_rules
         self._num_actions = num_actions
         self._name = name
         self._default_level = default_level
@@ -164,6 +190,8 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         return spaces.Discrete(self.num_actions)
 
     def observation_space(self, params: EnvParams | None = None) -> spaces.Box:
+        if self.observation == "groove":
+            return spaces.Box(0.0, jnp.inf, ((self.num_objects + 1) * self.height * self.width + 1,), jnp.float32)
         return spaces.Box(0.0, 1.0, (self.height, self.width, self.num_channels), jnp.float32)
 
     def free_cells(self, params: EnvParams) -> jax.Array:
@@ -172,10 +200,14 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         return (inside & ~params.walls).reshape(-1)
 
     def reset_env(self, key: jax.Array, params: EnvParams) -> tuple[jax.Array, EnvState]:
-        cells = random_cells(key, self.free_cells(params), self.num_objects + 1)
+        free = self.free_cells(params)
+        cells = random_cells(key, free, self.num_objects + 1)
+        fixed = params.start >= 0
+        # A fixed start: the objects take random free cells other than it.
+        others = random_cells(key, free & (jnp.arange(free.shape[0]) != params.start), self.num_objects)
         state = EnvState(
-            agent=cells[0],
-            objects=cells[1:],
+            agent=jnp.where(fixed, params.start, cells[0]),
+            objects=jnp.where(fixed, others, cells[1:]),
             present=params.active,
             terminated=jnp.bool_(False),
             time=jnp.int32(0),
@@ -190,12 +222,18 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         agent = self._move(state.agent, action, free)
         collected = state.present & (state.objects == agent)
         reward = jnp.sum(jnp.where(collected, params.reward, 0.0))
-        terminate_prob = jnp.sum(jnp.where(collected, params.terminate_prob, 0.0))
-        terminated = jax.random.uniform(terminate_key) < terminate_prob
-        away_at_start = params.active & ~state.present
-        objects, present = self._respawn(
-            respawn_key, free, agent, state.objects, state.present & ~collected, away_at_start, params.respawn_prob
-        )
+        remaining = state.present & ~collected
+        if self.lpg_rules:
+            draws = jax.random.uniform(terminate_key, collected.shape)
+            terminated = jnp.any(collected & (draws < params.terminate_prob))
+            objects, present = self._respawn_anywhere(respawn_key, free, state.objects, remaining, params)
+        else:
+            terminate_prob = jnp.sum(jnp.where(collected, params.terminate_prob, 0.0))
+            terminated = jax.random.uniform(terminate_key) < terminate_prob
+            away_at_start = params.active & ~state.present
+            objects, present = self._respawn(
+                respawn_key, free, agent, state.objects, remaining, away_at_start, params.respawn_prob
+            )
         state = EnvState(agent=agent, objects=objects, present=present, terminated=terminated, time=state.time + 1)
         return self.get_obs(state, params), state, reward, terminated, {"discount": self.discount(state, params)}
 
@@ -228,13 +266,41 @@ class GridWorld(environment.Environment[EnvState, EnvParams]):
         rank = jnp.cumsum(returning) - 1
         return jnp.where(returning, cells[rank], objects), present | returning
 
+    def _respawn_anywhere(
+        self, key: jax.Array, free: jax.Array, objects: jax.Array, present: jax.Array, params: EnvParams
+    ) -> tuple[jax.Array, jax.Array]:
+        """LPG rules: every absent object (eaten this step too) comes back with its probability,
+        each on an independent uniformly random free cell, occupied or not."""
+        coin_key, cell_key = jax.random.split(key)
+        returning = params.active & ~present & (jax.random.uniform(coin_key, objects.shape) < params.respawn_prob)
+        logits = jnp.where(free, 0.0, -jnp.inf)
+        cells = jax.random.categorical(cell_key, logits, shape=objects.shape).astype(jnp.int32)
+        return jnp.where(returning, cells, objects), present | returning
+
     def get_obs(self, state: EnvState, params: EnvParams | None = None, key: jax.Array | None = None) -> jax.Array:
         params = self.default_params if params is None else params
+        if self.observation == "groove":
+            return self._groove_obs(state, params)
         cell_ids = jnp.arange(self.height * self.width)[:, None]
         channels = [(cell_ids == state.objects[None, :]) & state.present[None, :], cell_ids == state.agent]
         if self.draw_blocked:
             channels.append(~self.free_cells(params)[:, None])
         return jnp.concatenate(channels, axis=1).reshape(self.height, self.width, -1).astype(jnp.float32)
+
+    def _groove_obs(self, state: EnvState, params: EnvParams) -> jax.Array:
+        """GROOVE's flat observation: one-hots of the agent and of each object over the level's
+        cells, indexed ``row * cols + col`` (GROOVE's ``row * grid_size + col``, so a level smaller
+        than the grid fills the front of each block), then ``time * 0.001``."""
+        cells = self.height * self.width
+
+        def index(cell):
+            row, col = jnp.divmod(cell, self.width)
+            return row * params.cols + col
+
+        agent = jax.nn.one_hot(index(state.agent), cells)
+        objects = jax.nn.one_hot(index(state.objects), cells) * state.present[:, None]
+        time = jnp.asarray(state.time, jnp.float32)[None] * GROOVE_TIME_SCALE
+        return jnp.concatenate([agent, objects.reshape(-1), time]).astype(jnp.float32)
 
     def is_terminated(self, state: EnvState, params: EnvParams) -> jax.Array:
         return state.terminated
@@ -250,6 +316,7 @@ def _level(
     terminate_prob: Any,
     respawn_prob: Any,
     max_steps_in_episode: Any,
+    start: Any = -1,
 ) -> EnvParams:
     """EnvParams with fixed dtypes, so levels from every generator share one jit trace."""
     return EnvParams(
@@ -261,6 +328,7 @@ def _level(
         terminate_prob=jnp.asarray(terminate_prob, jnp.float32),
         respawn_prob=jnp.asarray(respawn_prob, jnp.float32),
         max_steps_in_episode=jnp.asarray(max_steps_in_episode, jnp.int32),
+        start=jnp.asarray(start, jnp.int32),
     )
 
 
@@ -274,6 +342,7 @@ def make_level(
     rows: int | None = None,
     cols: int | None = None,
     walls: Any = None,
+    start: Any = -1,
 ) -> EnvParams:
     """A validated fixed level for ``env``: one object per entry of ``rewards`` (the remaining
     slots stay empty), on the top-left ``rows x cols`` (default: the whole grid) minus ``walls``
@@ -310,6 +379,7 @@ def make_level(
         terminate_prob=list(terminate_probs) + [0.0] * pad,
         respawn_prob=list(respawn_probs) + [0.0] * pad,
         max_steps_in_episode=max_steps_in_episode,
+        start=start,
     )
 
 
@@ -329,12 +399,15 @@ LPG_LAYOUTS = {
 
 def _lpg_level(name: str, env: GridWorld) -> EnvParams:
     _, _, per_sign, respawn, episode_length = LPG_LAYOUTS[name]
+    border = np.ones((env.height, env.width), dtype=bool)
+    border[1:-1, 1:-1] = False
     return make_level(
         env,
         rewards=[1.0] * per_sign + [-1.0] * per_sign,
         terminate_probs=[0.0] * per_sign + [0.5] * per_sign,
         respawn_probs=[respawn] * (2 * per_sign),
         max_steps_in_episode=episode_length,
+        walls=border,
     )
 
 
@@ -343,7 +416,8 @@ def lpg_gridworld(name: str) -> tuple[GridWorld, EnvParams]:
     """The LPG world ``name`` and its level (shared instances: envs are immutable)."""
     check_choice("LPG gridworld", name, LPG_LAYOUTS)
     rows, cols, per_sign, _, _ = LPG_LAYOUTS[name]
-    env = GridWorld(rows, cols, 2 * per_sign, 9, name=name, default_level=functools.partial(_lpg_level, name))
+    env = GridWorld(rows + 2, cols + 2, 2 * per_sign, 9, lpg_rules=True, name=name,
+                    default_level=functools.partial(_lpg_level, name))  # fmt: skip
     return env, env.default_params
 
 
@@ -354,9 +428,9 @@ LPG_GRIDWORLDS: dict[str, Callable[[], tuple[GridWorld, EnvParams]]] = {
 
 # --- OPEN's procedural gridworlds ---------------------------------------------------------------
 
-PROCEDURAL_SIZE = 13  # the padded grid: the largest level (13 x 13 mazes) fills it
 PROCEDURAL_OBJECTS = 5
 PROCEDURAL_ACTIONS = 5  # stay + 4 compass moves, as in the GROOVE gridworld OPEN trained on
+MAZE_SIZE = 13
 
 # rand_all (SPEC 2.5): ranges of the level distribution.
 RAND_ALL_SIZES = (4, 10)
@@ -389,7 +463,14 @@ def _rand_all_walls(key: jax.Array, size: jax.Array, max_inside: jax.Array) -> j
     inside = (row < size) & (col < size)
     allowed = ~inside | (jnp.cumsum(inside) <= max_inside)
     chosen = allowed & (jnp.cumsum(allowed) <= RAND_ALL_WALLS)
-    return jnp.zeros((PROCEDURAL_SIZE, PROCEDURAL_SIZE), jnp.bool_).at[row, col].set(chosen)
+    return jnp.zeros((region, region), jnp.bool_).at[row, col].set(chosen)
+
+
+def _random_start(key: jax.Array, rows: Any, cols: Any, walls: jax.Array) -> jax.Array:
+    """A uniformly random free cell of the level: GROOVE fixes the agent's start per level."""
+    height, width = walls.shape
+    inside = (jnp.arange(height)[:, None] < rows) & (jnp.arange(width)[None, :] < cols)
+    return random_cells(key, (inside & ~walls).reshape(-1), 1)[0]
 
 
 def _object_properties(key: jax.Array, num_active: jax.Array, rewards: jax.Array) -> dict[str, jax.Array]:
@@ -414,23 +495,27 @@ def sample_level(key: jax.Array) -> EnvParams:
     """A level of OPEN's ``rand_all`` distribution (GROOVE's): square grid of uniform size in
     [4, 10], 1-5 objects with rewards U(-1, 1) (the first positive), terminate probability
     log-uniform in [1e-2, 1], respawn probability log-uniform in [1e-3, 1e-1], 15 random walls,
-    episode length log-uniform integer in [20, 750].
+    episode length log-uniform integer in [20, 750], the agent's start a fixed random free cell.
 
-    Walls are drawn over the 10 x 10 square as GROOVE does, so in a smaller grid only those that
-    fall inside it matter (all are drawn in the blocked channel either way); unlike GROOVE, at
-    most ``size**2 - 6`` land inside the grid so the agent and five objects always fit. Walls may
-    cut the grid into unreachable parts, as in GROOVE.
+    Walls are drawn over the 10 x 10 grid as GROOVE does, so in a smaller level only those that
+    fall inside it matter; unlike GROOVE, at most ``size**2 - 6`` land inside the level so the
+    agent and five objects always fit, and objects never land on walls (GROOVE's check of free
+    cells compares indices against a boolean mask, so its objects can spawn on walls and its
+    cells 0 and 1 never get one: a bug we do not copy). Walls may cut the level into
+    unreachable parts, as in GROOVE.
     """
-    size_key, count_key, reward_key, object_key, wall_key, episode_key = jax.random.split(key, 6)
+    size_key, count_key, reward_key, object_key, wall_key, episode_key, start_key = jax.random.split(key, 7)
     size = jax.random.randint(size_key, (), RAND_ALL_SIZES[0], RAND_ALL_SIZES[1] + 1)
     num_active = jax.random.randint(count_key, (), RAND_ALL_OBJECTS[0], RAND_ALL_OBJECTS[1] + 1)
     first_key, rest_key = jax.random.split(reward_key)
     first = 1.0 - jax.random.uniform(first_key, (1,))  # in (0, 1]: strictly positive
     rest = jax.random.uniform(rest_key, (PROCEDURAL_OBJECTS - 1,), minval=-1.0, maxval=1.0)
+    walls = _rand_all_walls(wall_key, size, size * size - (PROCEDURAL_OBJECTS + 1))
     return _level(
         rows=size,
         cols=size,
-        walls=_rand_all_walls(wall_key, size, size * size - (PROCEDURAL_OBJECTS + 1)),
+        walls=walls,
+        start=_random_start(start_key, size, size, walls),
         max_steps_in_episode=_log_uniform_int(episode_key, *RAND_ALL_EPISODE),
         **_object_properties(object_key, num_active, jnp.concatenate([first, rest])),
     )
@@ -447,12 +532,15 @@ OOS_LAYOUTS = {
 
 
 def oos_level(name: str, key: jax.Array | None = None) -> EnvParams:
-    """The fixed out-of-support level ``name``; ``key`` is unused (generator signature)."""
+    """The out-of-support level ``name``: a fixed layout; ``key`` draws the agent's fixed start
+    (GROOVE's), None starts it at a random cell each episode."""
     check_choice("out-of-support gridworld", name, OOS_LAYOUTS)
     side, objects, episode_length = OOS_LAYOUTS[name]
     rewards, terminate_probs, respawn_probs = zip(*objects)
+    env = procedural_gridworld(name)
     return make_level(
-        procedural_gridworld(),
+        env,
+        start=-1 if key is None else _random_start(key, side, side, jnp.zeros((env.height, env.width), bool)),
         rows=side,
         cols=side,
         rewards=rewards,
@@ -473,7 +561,7 @@ def _maze_walls(key: jax.Array) -> jax.Array:
     steps = jnp.asarray(MOVES[1:5])
     start_key, search_key = jax.random.split(key)
     start = jax.random.randint(start_key, (), 0, n * n)
-    grid = jnp.zeros((PROCEDURAL_SIZE, PROCEDURAL_SIZE), jnp.bool_)
+    grid = jnp.zeros((MAZE_SIZE, MAZE_SIZE), jnp.bool_)
     carved = grid.at[2 * (start // n), 2 * (start % n)].set(True)
     visited = jnp.zeros(n * n, jnp.bool_).at[start].set(True)
     stack = jnp.zeros(n * n, jnp.int32).at[0].set(start)
@@ -507,27 +595,15 @@ def maze_level(key: jax.Array) -> EnvParams:
     """A 13 x 13 maze level (the mazes of OPEN's out-of-support set, ours randomly generated):
     3 objects with rewards U(0, 1), OPEN's terminate and respawn ranges, episode length
     log-uniform integer in [25, 50]."""
-    wall_key, reward_key, object_key, episode_key = jax.random.split(key, 4)
+    wall_key, reward_key, object_key, episode_key, start_key = jax.random.split(key, 5)
+    walls = _maze_walls(wall_key)
     return _level(
-        rows=PROCEDURAL_SIZE,
-        cols=PROCEDURAL_SIZE,
-        walls=_maze_walls(wall_key),
+        rows=MAZE_SIZE,
+        cols=MAZE_SIZE,
+        walls=walls,
+        start=_random_start(start_key, MAZE_SIZE, MAZE_SIZE, walls),
         max_steps_in_episode=_log_uniform_int(episode_key, *MAZE_EPISODE),
         **_object_properties(object_key, MAZE_OBJECTS, jax.random.uniform(reward_key, (PROCEDURAL_OBJECTS,))),
-    )
-
-
-@functools.cache
-def procedural_gridworld() -> GridWorld:
-    """The one env every ``GRIDWORLD_DISTRIBUTIONS`` level runs in (shared: envs are immutable)."""
-    return GridWorld(
-        PROCEDURAL_SIZE,
-        PROCEDURAL_SIZE,
-        PROCEDURAL_OBJECTS,
-        PROCEDURAL_ACTIONS,
-        draw_blocked=True,
-        name="gridworld-procedural",
-        default_level=lambda _env: sample_level(jax.random.key(0)),
     )
 
 
@@ -536,6 +612,28 @@ GRIDWORLD_DISTRIBUTIONS: dict[str, Callable[[jax.Array], EnvParams]] = {
     **{name: functools.partial(oos_level, name) for name in OOS_LAYOUTS},
     "maze": maze_level,
 }
+# Each distribution's grid: GROOVE's max_grid_size (rand_all 10; the out-of-support layouts their
+# own side; our mazes 13), which sets the length of its flat observation.
+GRIDWORLD_SIZES = {"rand_all": RAND_ALL_SIZES[1], **{name: OOS_LAYOUTS[name][0] for name in OOS_LAYOUTS}, "maze": MAZE_SIZE}
+
+
+@functools.cache
+def procedural_gridworld(distribution: str = "rand_all", observation: str = "groove") -> GridWorld:
+    """The env the levels of ``distribution`` run in (shared: envs are immutable): GROOVE's
+    observation by default, or ``"image"`` (channels-last, with the blocked-cell channel)."""
+    check_choice("gridworld level distribution", distribution, GRIDWORLD_DISTRIBUTIONS)
+    size = GRIDWORLD_SIZES[distribution]
+    return GridWorld(
+        size,
+        size,
+        PROCEDURAL_OBJECTS,
+        PROCEDURAL_ACTIONS,
+        draw_blocked=True,
+        observation=observation,
+        name=f"gridworld-{distribution}",
+        default_level=lambda _env: GRIDWORLD_DISTRIBUTIONS[distribution](jax.random.key(0)),
+    )
+
 
 GRIDWORLD_NAMES = tuple(LPG_GRIDWORLDS) + tuple(GRIDWORLD_DISTRIBUTIONS)
 
@@ -556,4 +654,4 @@ def make_gridworld(name: str, **kwargs: Any) -> tuple[GridWorld, EnvParams]:
         return LPG_GRIDWORLDS[name]()
     seed = kwargs.get("seed", 0)
     _check_int("seed", seed, 0, 2**32 - 1)
-    return procedural_gridworld(), GRIDWORLD_DISTRIBUTIONS[name](jax.random.key(seed))
+    return procedural_gridworld(name), GRIDWORLD_DISTRIBUTIONS[name](jax.random.key(seed))

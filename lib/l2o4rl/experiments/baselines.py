@@ -19,6 +19,7 @@ from .registry import Experiment, register
 class BaselineCurvesConfig(Config):
     tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
     total_timesteps: tuple[int, ...] = setting((100_000,), one_per="tasks", doc="one budget per task")
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of each A2C task; None: the task's (the authors' 512 / 64)")
     optimizers: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
     seeds: int = setting(3, ge=1)
 
@@ -35,7 +36,8 @@ def baseline_curves(cfg: BaselineCurvesConfig, seed: int):
     for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
         task = get_task(task_name)
         for optimizer in cfg.optimizers:
-            curves.append(training_curves(task_name, task.optimizer(optimizer), keys, steps, optimizer=optimizer))
+            curves.append(training_curves(task_name, task.optimizer(optimizer), keys, steps, a2c_envs=cfg.a2c_envs,
+                                          optimizer=optimizer))
         floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
     return {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors)}, {}
 
@@ -48,8 +50,10 @@ register(
         notebook="01_baselines",
         figures=("baselines_adam_vs_rmsprop",),
         configs={
-            "quick": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(4_096, 1_280, 16_384, 4_096), seeds=2),
-            "cpu": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(100_000, 1_000_000, 2_000_000, 500_000), seeds=5),
+            "quick": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(4_096, 1_280, 16_384, 4_096), seeds=2,
+                                          a2c_envs=16),
+            "cpu": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(100_000, 1_000_000, 2_000_000, 500_000), seeds=5,
+                                        a2c_envs=16),  # 512 envs would leave 1e6 steps 97 updates
             "paper": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(1_000_000, 10_000_000, 10_000_000, 5_000_000), seeds=10),
         },
         compute=baseline_curves,

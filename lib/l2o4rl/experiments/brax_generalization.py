@@ -48,6 +48,7 @@ class BraxGeneralizationConfig(Config):
     seeds: int = setting(5, ge=1)
     support_gridworlds: tuple[str, ...] = setting(("small_dense_long", "big_dense_short"), each_in=GRIDWORLDS)
     support_timesteps: int = setting(100_000, ge=1, doc="budget of each gradient-recording run")
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of the gridworld runs; None: the task's (the authors' 512)")
     support_seeds: int = setting(2, ge=1)
     record_gradients: int = setting(128, ge=1, doc="gradient coordinates recorded per update")
 
@@ -107,7 +108,7 @@ def gradient_support(cfg: BraxGeneralizationConfig, key: jax.Array) -> dict[str,
     recorded = {}
     for group, names in (("gridworld", cfg.support_gridworlds), ("Brax", cfg.tasks)):
         for name in names:
-            run = record_agent(name, "adam", cfg.support_timesteps, cfg.record_gradients, keys)
+            run = record_agent(name, "adam", cfg.support_timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
             recorded[(group, name)] = run.gradients.ravel()
     samples = pd.concat(
         [pd.DataFrame({"group": group, "task": name, "value": g}) for (group, name), g in recorded.items()],
@@ -134,12 +135,12 @@ register(
             "quick": BraxGeneralizationConfig(tasks=("inverted_pendulum",), total_timesteps=(4_096,), seeds=2,
                                               learned=("optim4rl@gridworlds",), baselines=("adam",),
                                               support_gridworlds=("small_dense_long",), support_timesteps=2_048,
-                                              support_seeds=1, record_gradients=16),
+                                              support_seeds=1, record_gradients=16, a2c_envs=16),
             # ~25 min on 2 cores: a learned optimizer's PPO run costs about twice Adam's
-            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4),
+            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4, a2c_envs=16),
             "paper": BraxGeneralizationConfig(tasks=("optim4rl_ant", "optim4rl_humanoid",
                                                      "optim4rl_inverted_double_pendulum", "optim4rl_walker2d"),
-                                              total_timesteps=(100_000_000, 100_000_000, 20_000_000, 50_000_000),
+                                              total_timesteps=(100_000_000, 50_000_000, 20_000_000, 50_000_000),
                                               trained_from="paper", seeds=10, support_gridworlds=GRIDWORLDS,
                                               support_timesteps=1_000_000, support_seeds=5, record_gradients=512),
         },

@@ -54,6 +54,7 @@ class GradientDistributionConfig(Config):
     a2c_task: str = setting("big_dense_long", choices=A2C_TASKS)
     a2c_optimizers: tuple[str, ...] = setting(("rmsprop", "adam"), each_in=BASELINES)
     a2c_timesteps: int = setting(300_000, ge=1)
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of the A2C runs; None: the task's (the authors' 512)")
     ppo_task: str = setting("breakout", choices=MINATAR_TASKS)
     ppo_optimizer: str = setting("adam", choices=BASELINES)
     ppo_timesteps: int = setting(500_000, ge=1)
@@ -80,10 +81,11 @@ class GradientDistributionConfig(Config):
                               f"give at least one budget, each of {len(stats.STAGES)} steps or more")  # fmt: skip
         if not self.a2c_optimizers:
             raise ConfigError("GradientDistributionConfig.a2c_optimizers needs at least one optimizer")
-        for task, timesteps in ((self.a2c_task, self.a2c_timesteps), (self.ppo_task, self.ppo_timesteps)):
-            updates = get_task(task).at(total_timesteps=timesteps).num_updates
+        for name, timesteps in ((self.a2c_task, self.a2c_timesteps), (self.ppo_task, self.ppo_timesteps)):
+            task = get_task(name)
+            updates = task.at(total_timesteps=timesteps, **task.scaled(self.a2c_envs)).num_updates
             if updates < len(stats.STAGES):
-                raise ConfigError(f"GradientDistributionConfig: {task} gets {updates} update(s) from {timesteps} steps; "
+                raise ConfigError(f"GradientDistributionConfig: {name} gets {updates} update(s) from {timesteps} steps; "
                                   f"it needs at least {len(stats.STAGES)}, one per training stage")  # fmt: skip
         if not self.identity_learning_rates or min(self.identity_learning_rates) <= 0:
             raise ConfigError(f"GradientDistributionConfig.identity_learning_rates = {self.identity_learning_rates} "
@@ -104,10 +106,12 @@ class RecordedRun:
     score_end: np.ndarray
 
 
-def record_agent(task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array) -> RecordedRun:
+def record_agent(task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array,
+                 a2c_envs: int | None = None) -> RecordedRun:  # fmt: skip
     """Train ``task_name`` with ``optimizer`` for every key; scores are the first and last tenth's mean return."""
     task = get_task(task_name)
-    train = task.make_train(task.optimizer(optimizer), total_timesteps=timesteps, record_gradients=record)
+    train = task.make_train(task.optimizer(optimizer), total_timesteps=timesteps, record_gradients=record,
+                            **task.scaled(a2c_envs))  # fmt: skip
     _, metrics = jax.jit(jax.vmap(train))(keys)
     returns = np.asarray(metrics["episode_return"])
     tenth = max(1, returns.shape[1] // 10)
@@ -196,7 +200,8 @@ def identity_rows(curves: pd.DataFrame, agent_run: RecordedRun) -> list[dict]:
 
 def gradient_distribution(cfg: GradientDistributionConfig, seed: int):
     keys = jax.random.split(jax.random.key(seed), cfg.seeds)
-    runs = [record_agent(cfg.a2c_task, name, cfg.a2c_timesteps, cfg.record_gradients, keys) for name in cfg.a2c_optimizers]
+    runs = [record_agent(cfg.a2c_task, name, cfg.a2c_timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
+            for name in cfg.a2c_optimizers]  # fmt: skip
     runs.append(record_agent(cfg.ppo_task, cfg.ppo_optimizer, cfg.ppo_timesteps, cfg.record_gradients, keys))
     runs += [record_classifier(cfg, steps, keys, seed) for steps in cfg.supervised_steps]
     curves = identity_curves(cfg, runs[0].gradients, jax.random.fold_in(jax.random.key(seed), 1))
@@ -247,12 +252,12 @@ register(
         figures=("gradients_log_histograms", "gradients_by_stage", "gradients_identity"),
         configs={
             "quick": GradientDistributionConfig(
-                record_gradients=32, seeds=2, a2c_optimizers=("rmsprop",), a2c_timesteps=9_600, ppo_timesteps=24_576,
+                record_gradients=32, seeds=2, a2c_optimizers=("rmsprop",), a2c_timesteps=9_600, a2c_envs=16, ppo_timesteps=24_576,
                 supervised_steps=(60,), identity_epochs=5, identity_learning_rates=(3e-3,), identity_seeds=2,
                 identity_max_sequences=256, identity_batch_size=64, synthetic_segment_length=50,
             ),
             "cpu": GradientDistributionConfig(
-                record_gradients=128, seeds=2, a2c_timesteps=300_000, ppo_timesteps=500_000,
+                record_gradients=128, seeds=2, a2c_timesteps=300_000, a2c_envs=16, ppo_timesteps=500_000,
                 supervised_steps=(600, 2_400),
                 identity_epochs=300, identity_learning_rates=(3e-3, 1e-3), identity_seeds=3, identity_batch_size=128,
                 identity_max_sequences=4096,

@@ -22,12 +22,14 @@ from ..meta.gradient import (
     A2C_TASKS,
     GRIDWORLD_LEARNING_RATES,
     GRIDWORLD_REWARD_SCALES,
+    GRIDWORLD_TASK_GRAD_NORM,
     GRIDWORLDS,
     INITS,
     META_OPTIMIZERS,
     MetaGradientConfig,
     MetaGradientTrainer,
 )
+from ..meta.pipeline import RESET_MODES
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import flat_meta_params
 from ..tasks import get_task
@@ -45,10 +47,11 @@ def meta_train(meta_cfg: MetaGradientConfig, key: jax.Array, **labels: Any):
     return trainer, state.meta_params, initial, curves.rename(columns={"update": "outer_step"}).drop(columns="seed")
 
 
-def evaluate_learned(trainer: MetaGradientTrainer, task: str, meta_params, keys, total_timesteps: int, **labels):
+def evaluate_learned(trainer: MetaGradientTrainer, task: str, meta_params, keys, total_timesteps: int,
+                     a2c_envs: int | None = None, **labels):  # fmt: skip
     """Fresh agents trained by the learned optimizer at ``meta_params`` (one compilation for any of them)."""
     build = lambda phi: trainer.optimizer(phi, task)  # noqa: E731
-    return training_curves(task, build, keys, total_timesteps, meta_params=meta_params, **labels)
+    return training_curves(task, build, keys, total_timesteps, meta_params=meta_params, a2c_envs=a2c_envs, **labels)
 
 
 # -- 03: pipeline vs lockstep ---------------------------------------------------------------
@@ -58,28 +61,33 @@ class PipelineConfig(Config):
     reset_periods: tuple[int, ...] = setting((32, 72), one_per="tasks", doc="m per task")
     eval_timesteps: tuple[int, ...] = setting((100_000, 300_000), one_per="tasks", doc="budget of each evaluation run")
     init: str = setting("random", choices=INITS, doc="Optim4RL's initial meta-parameters")
+    modes: tuple[str, ...] = setting(RESET_MODES, each_in=RESET_MODES, doc="pipeline and its ablations")
     num_agents: int = setting(32, ge=1)
     outer_steps: int = setting(200, ge=1)
     meta_lr: float = setting(1e-3, gt=0.0)
     eval_seeds: int = setting(10, ge=1)
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of each evaluation run; None: the task's (the authors' 512 / 64)")
 
 
 def pipeline_training(cfg: PipelineConfig, seed: int):
-    """Optim4RL meta-trained with and without pipeline (same compute, same seeds), then evaluated."""
+    """Optim4RL meta-trained with pipeline and its ablations (same compute, same seeds), then evaluated."""
     meta_key, eval_key = jax.random.split(jax.random.key(seed))
     eval_keys = jax.random.split(eval_key, cfg.eval_seeds)
     meta_curves, curves, arrays = [], [], {}
     for task, period, budget in zip(cfg.tasks, cfg.reset_periods, cfg.eval_timesteps):
-        for mode in ("pipeline", "lockstep"):
+        for mode in cfg.modes:
             meta_cfg = MetaGradientConfig(tasks=(task,), init=cfg.init, num_agents=cfg.num_agents, reset_period=period,
-                                          pipeline=mode == "pipeline", outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr)  # fmt: skip
+                                          resets=mode, outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr)  # fmt: skip
             trainer, phi, phi0, outer = meta_train(meta_cfg, meta_key, task=task, mode=mode)
             meta_curves.append(outer)
             arrays[f"{task}/{mode}"] = flat_meta_params(phi)
-            curves.append(evaluate_learned(trainer, task, phi, eval_keys, budget, optimizer=f"Optim4RL ({mode})"))
-        # Both modes start from the same meta-parameters: the shared untrained control.
-        curves.append(evaluate_learned(trainer, task, phi0, eval_keys, budget, optimizer=untrained_label("optim4rl")))
-        curves.append(training_curves(task, get_task(task).optimizer("adam"), eval_keys, budget, optimizer="Adam"))
+            curves.append(evaluate_learned(trainer, task, phi, eval_keys, budget, cfg.a2c_envs,
+                                           optimizer=f"Optim4RL ({mode})"))  # fmt: skip
+        # Every mode starts from the same meta-parameters: the shared untrained control.
+        curves.append(evaluate_learned(trainer, task, phi0, eval_keys, budget, cfg.a2c_envs,
+                                       optimizer=untrained_label("optim4rl")))  # fmt: skip
+        curves.append(training_curves(task, get_task(task).optimizer("adam"), eval_keys, budget, a2c_envs=cfg.a2c_envs,
+                                      optimizer="Adam"))  # fmt: skip
     tables = {"meta_curves": pd.concat(meta_curves, ignore_index=True), "curves": pd.concat(curves, ignore_index=True)}
     return tables, arrays
 
@@ -91,9 +99,10 @@ register(
         figures=("pipeline_lifetimes", "pipeline_meta_training", "pipeline_vs_lockstep"),
         configs={
             "quick": PipelineConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,), num_agents=4,
-                                    outer_steps=8, eval_seeds=2),
-            # as in notebook 04: from the random init the structure already trains both tasks
-            "cpu": PipelineConfig(num_agents=16, init="damped", meta_lr=3e-3),
+                                    outer_steps=8, eval_seeds=2, a2c_envs=16),
+            # as in notebook 04: from the random init the structure already trains both tasks; evaluations at
+            # 16 envs (the authors' 512 would leave a 3e5-step budget 29 updates)
+            "cpu": PipelineConfig(num_agents=16, init="damped", meta_lr=3e-3, a2c_envs=16),
             "paper": PipelineConfig(reset_periods=(64, 288), eval_timesteps=(500_000, 3_000_000), num_agents=64,
                                     outer_steps=1_000, eval_seeds=10),
         },
@@ -115,6 +124,7 @@ class MetaTrainingConfig(Config):
     outer_steps: tuple[int, ...] = setting((78, 585, 585), one_per="tasks", doc="per task (SPEC 1.4's lengths)")
     meta_lr: float = setting(1e-3, gt=0.0)
     eval_seeds: int = setting(10, ge=1)
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of each evaluation run; None: the task's (the authors' 512 / 64)")
     gridworld_agents: int = setting(8, ge=0, doc="agents per gridworld for the multi-gridworld Optim4RL (0: skip)")
     gridworld_reset_period: int = setting(72, ge=1)
     gridworld_outer_steps: int = setting(585, ge=1)
@@ -134,14 +144,16 @@ def meta_training(cfg: MetaTrainingConfig, seed: int):
             meta_curves.append(outer)
             arrays[f"{name}@{task}"] = flat_meta_params(phi)
             for optimizer, params in ((label(name), phi), (untrained_label(name), phi0)):
-                curves.append(evaluate_learned(trainer, task, params, eval_keys, budget, optimizer=optimizer))
+                curves.append(evaluate_learned(trainer, task, params, eval_keys, budget, cfg.a2c_envs, optimizer=optimizer))
         for name in cfg.baselines:
-            curves.append(training_curves(task, get_task(task).optimizer(name), eval_keys, budget, optimizer=label(name)))
+            curves.append(training_curves(task, get_task(task).optimizer(name), eval_keys, budget, a2c_envs=cfg.a2c_envs,
+                                          optimizer=label(name)))  # fmt: skip
     if cfg.gridworld_agents:
         meta_cfg = MetaGradientConfig(tasks=GRIDWORLDS, init=cfg.init, num_agents=cfg.gridworld_agents,
                                       reset_period=cfg.gridworld_reset_period,
                                       outer_steps=cfg.gridworld_outer_steps, meta_lr=cfg.meta_lr,
-                                      reward_scales=GRIDWORLD_REWARD_SCALES, learning_rates=GRIDWORLD_LEARNING_RATES)  # fmt: skip
+                                      reward_scales=GRIDWORLD_REWARD_SCALES, learning_rates=GRIDWORLD_LEARNING_RATES,
+                                      task_grad_norm=GRIDWORLD_TASK_GRAD_NORM)  # fmt: skip
         _, phi, _, outer = meta_train(meta_cfg, meta_key, task="six gridworlds", optimizer="Optim4RL")
         meta_curves.append(outer)
         arrays["optim4rl@gridworlds"] = flat_meta_params(phi)
@@ -157,13 +169,13 @@ register(
         configs={
             "quick": MetaTrainingConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,),
                                         optimizers=("optim4rl",), baselines=("adam",), init="damped", num_agents=2,
-                                        outer_steps=(4,), eval_seeds=2, gridworld_agents=0),
+                                        outer_steps=(4,), eval_seeds=2, gridworld_agents=0, a2c_envs=16),
             # The conv agents of big_dense_long cost ~1.5 ms per env step for 10 seeds on 2 cores (eight 1e6-step
             # evaluations: ~3.5 h), so cpu scale compares on catch and small_dense_long; the random init's structure
             # alone already trains both, so every learned optimizer starts "damped" (steps 10x too small).
             "cpu": MetaTrainingConfig(tasks=("catch_a2c", "small_dense_long"), reset_periods=(32, 72),
                                       eval_timesteps=(100_000, 300_000), init="damped", outer_steps=(80, 300), meta_lr=3e-3,
-                                      gridworld_agents=4, gridworld_outer_steps=150),
+                                      gridworld_agents=4, gridworld_outer_steps=150, a2c_envs=16),
             "paper": MetaTrainingConfig(reset_periods=(64, 288, 288), eval_timesteps=(500_000, 3_000_000, 10_000_000),
                                         num_agents=64, gridworld_agents=64, gridworld_reset_period=288),
         },

@@ -104,7 +104,9 @@ class Evaluator:
 
     def __init__(self, task: str, cfg: OpenESConfig, steps: int, seed: int, levels: str | None = None, **labels: Any):
         self.task, self.steps, self.labels = task, steps, labels
-        self.overrides = {**INNER_SHAPES[cfg.inner], "record_dormancy": cfg.record_dormancy}
+        # Each level distribution runs in its own env (its grid sets the observation's length).
+        env = {"env": levels} if levels else {}
+        self.overrides = {**INNER_SHAPES[cfg.inner], "record_dormancy": cfg.record_dormancy, **env}
         root = jax.random.fold_in(jax.random.key(seed), 1)
         self.keys = jax.random.split(root, cfg.eval_seeds)
         level_keys = jax.random.split(jax.random.fold_in(root, 1), cfg.eval_seeds)
@@ -202,11 +204,11 @@ def open_es(cfg: OpenESConfig, seed: int):
                 evaluator.learned(kind, result.start, untrained_label(kind))
         evaluator.authors(task)
     if cfg.multi_task and len(inner) > 1:
-        result = resumable_meta_train("open@multi", "open", inner, cfg, seed)
-        es_tables.append(es_rows(result.metrics, optimizer="OPEN (multi-task)", trained_on="+".join(cfg.tasks)))
-        arrays["open@multi"] = flat_meta_params(result.mean)
+        result = resumable_meta_train("open_multi@multi", "open_multi", inner, cfg, seed)
+        es_tables.append(es_rows(result.metrics, optimizer=label("open_multi"), trained_on="+".join(cfg.tasks)))
+        arrays["open_multi@multi"] = flat_meta_params(result.mean)
         for evaluator in evaluators.values():
-            evaluator.learned("open", result.mean, "OPEN (multi-task)")
+            evaluator.learned("open_multi", result.mean, label("open_multi"))
     for task, evaluator in evaluators.items():
         curves.extend(evaluator.curves)
     return {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),
@@ -263,6 +265,7 @@ register(
                                   multi_task=True, eval_seeds=16),
         },  # fmt: skip
         compute=open_es,
+        revision=1,  # the multi-task OPEN is the larger network (fidelity item 13)
     )
 )
 
@@ -300,6 +303,7 @@ register(
                                   baselines=("adam",), eval_seeds=16, oos_levels=OOS_LEVELS),
         },  # fmt: skip
         compute=open_es_gridworld,
+        revision=1,  # GROOVE's observation and fixed starts; a time-out ends the return (fidelity items 5, 12)
     )
 )
 

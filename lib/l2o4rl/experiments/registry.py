@@ -27,6 +27,9 @@ class Experiment:
     ``inputs(config, data_dir) -> (values, record)``: ``compute`` gets ``**values``, and
     ``record`` (e.g. each input file's checksum) is stored with the result, which is
     recomputed once its inputs change.
+
+    ``revision`` is bumped when a code change alters what ``compute`` returns for an unchanged
+    config (a fidelity fix, say): a stored result of another revision is stale and recomputed.
     """
 
     name: str
@@ -35,6 +38,7 @@ class Experiment:
     configs: Mapping[str, Config]
     compute: Callable[..., tuple[Tables, Arrays]]
     inputs: Callable[[Any, Path], tuple[dict[str, Any], dict[str, str]]] | None = None
+    revision: int = 0
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -52,6 +56,8 @@ class Experiment:
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
+        if self.revision:  # recorded beside the inputs, so an older revision's result is stale
+            record = {**(record or {}), "revision": str(self.revision)}
         return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record)
 
 

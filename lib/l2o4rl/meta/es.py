@@ -88,8 +88,13 @@ class LearnedKind:
         """The ES starting mean: all zeros (OPEN's choice) or the network's own random init,
         with what the ablation removed at zero."""
         check_choice("ES init", init, INITS)
-        params = self.cls.init_meta_params(key)
+        params = self.cls.init_meta_params(key, **self.structure)
         return jax.tree.map(jnp.zeros_like, params) if init == "zeros" else mask(params, self.live(params))
+
+    @property
+    def structure(self) -> dict[str, Any]:
+        """The settings that shape the meta-parameters (see ``LearnedOptimizer.structure``)."""
+        return {k: v for k, v in self.settings.items() if k in self.cls.structure}
 
     def live(self, template: Any) -> Any:
         """1 where a meta-parameter is used, 0 where the ablation removed it."""
@@ -104,7 +109,10 @@ class LearnedKind:
 
 LEARNED: dict[str, LearnedKind] = {
     "open": LearnedKind(OPEN),
-    "opt": LearnedKind(Optim4RL, {"learning_rate": OPT_LEARNING_RATE}),
+    # The authors' multi-task OPEN is the larger network (GRU 16, width 32: multi_OPEN.npy's 3,571 values).
+    "open_multi": LearnedKind(OPEN, {"size": "larger"}),
+    # The structure notebook 05's stored results were computed with (our first port, see optim4rl.py).
+    "opt": LearnedKind(Optim4RL, {"learning_rate": OPT_LEARNING_RATE, "heads": "linear"}),
     "no_features": LearnedKind(OPEN, ablation="no_features"),
     **{f"no_{name}": LearnedKind(OPEN, ablation=name) for name in ABLATIONS},
 }
@@ -173,7 +181,8 @@ class InnerTask:
 
     def final_return(self, optimizer: optax.GradientTransformation) -> Callable[[jax.Array], jax.Array]:
         """``key -> final return``: the mean over envs of each env's last finished episode."""
-        train = get_task(self.task).make_train(optimizer, **self.overrides)
+        env = {"env": self.levels} if self.levels else {}  # each distribution runs in its own env
+        train = get_task(self.task).make_train(optimizer, **{**self.overrides, **env})
 
         def run(key: jax.Array) -> jax.Array:
             level_key, key = jax.random.split(key)

@@ -2,13 +2,16 @@
 
 One outer step, for every agent of every task at once (vmapped):
 
-1. re-initialise the agents whose reset phase has come (pipeline or lockstep, see
+1. re-initialise the agents whose reset phase has come (pipeline, never or lockstep, see
    :mod:`.pipeline`), and any agent whose parameters went non-finite;
 2. run ``K`` A2C updates with the learned optimizer built from ``phi`` (``lax.scan``);
-3. collect a fresh rollout at ``theta_{t+K}`` and take the agent's own A2C loss on it;
-4. differentiate the mean loss over agents (and tasks) w.r.t. ``phi`` -- truncated
-   backpropagation through the ``K`` updates, gradient inputs stop-gradient -- and apply
-   it with clipped Adam. A non-finite meta-gradient skips the update and is counted.
+3. collect a fresh rollout at ``theta_{t+K}`` and take the agent's loss on it: its whole
+   A2C loss, or (``meta_loss="actor"``, the authors') the policy-gradient term alone;
+4. differentiate each task's mean loss over its agents w.r.t. ``phi`` -- truncated
+   backpropagation through the ``K`` updates, gradient inputs stop-gradient -- optionally
+   rescale each task's meta-gradient to a fixed global norm (``task_grad_norm``, the
+   authors' ``max_norm``), average over tasks, clip (by global norm, or element-wise as the
+   authors do) and apply Adam. A non-finite meta-gradient skips the update and is counted.
 
 Each agent learns from its own single environment during meta-training (SPEC 1.4); the
 optimizer's learning rate is each task's agent learning rate.
@@ -34,14 +37,16 @@ from ..agents.base import AgentState
 from ..agents.common import gae
 from ..config import Config, check_choice, config, setting
 from ..envs import make
-from ..optim.optim4rl import L2L, LinearOptim, Optim4RL
+from ..optim.optim4rl import HEADS, L2L, LinearOptim, Optim4RL
 from ..tasks import TASKS, get_task
 from .loop import NONFINITE, run_outer_loop
-from .pipeline import advance_ages, reset_mask, reset_offsets, select_agents
+from .pipeline import RESET_MODES, advance_ages, reset_mask, reset_offsets, select_agents
 
 META_OPTIMIZERS = {"optim4rl": Optim4RL, "linear_optim": LinearOptim, "l2l": L2L}
 A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
 INITS = ("random", "zero", "damped")
+META_LOSSES = ("a2c", "actor")
+CLIP_KINDS = ("global_norm", "value")
 DAMPING = 0.1  # the "damped" init: random, with every step this many times as large
 
 # Multi-task meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent lr.
@@ -49,16 +54,19 @@ GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_
               "big_dense_long")  # fmt: skip
 GRIDWORLD_REWARD_SCALES = (1e3, 1e2, 1e2, 1e1, 1e1, 1.0)
 GRIDWORLD_LEARNING_RATES = (1e-3, 3e-3, 3e-3, 3e-3, 1e-3, 3e-3)
+# Each task's meta-gradient is rescaled to this norm before averaging: one value of the authors'
+# max_norm sweep (-1, 1e2, 1, 1e-2 in grid_meta.json).
+GRIDWORLD_TASK_GRAD_NORM = 1.0
 
 
-def initial_meta_params(optimizer_class: type, init: str, key: jax.Array) -> Any:
+def initial_meta_params(optimizer_class: type, init: str, key: jax.Array, heads: str = "mlp") -> Any:
     """Meta-parameters to start meta-training from (``init`` one of :data:`INITS`)."""
     check_choice("meta-parameter init", init, INITS)
-    meta_params = optimizer_class.init_meta_params(key)
+    meta_params = optimizer_class.init_meta_params(key, heads=heads)
     if init == "zero":
         return jax.tree.map(jnp.zeros_like, meta_params)
     if init == "damped":
-        return optimizer_class.scale_steps(meta_params, DAMPING)
+        return optimizer_class.scale_steps(meta_params, DAMPING, heads)
     return meta_params
 
 
@@ -66,15 +74,22 @@ def initial_meta_params(optimizer_class: type, init: str, key: jax.Array) -> Any
 class MetaGradientConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c",), each_in=A2C_TASKS, doc="A2C tasks meta-trained on together")
     optimizer: str = setting("optim4rl", choices=tuple(META_OPTIMIZERS))
+    heads: str = setting("mlp", choices=HEADS, doc="the optimizer's structure: mlp (the authors'), linear (our first port)")
     init: str = setting("random", choices=INITS,
                         doc="initial meta-parameters: random (flax init), all zero, or random with steps scaled by DAMPING")
     num_agents: int = setting(64, ge=1, doc="agents per task, one environment each")
     inner_updates: int = setting(4, ge=1, doc="K: agent updates per outer step")
     reset_period: int = setting(32, ge=1, doc="m: outer steps in one agent lifetime")
-    pipeline: bool = setting(True, doc="stagger agent resets (False: lockstep, the ablation)")
+    resets: str = setting("pipeline", choices=RESET_MODES,
+                          doc="pipeline: staggered resets; never: one life (the authors' ablation); lockstep: all together")
     outer_steps: int = setting(100, ge=0)
     meta_lr: float = setting(1e-3, gt=0.0)
-    meta_clip: float = setting(0.5, gt=0.0, doc="clip the meta-gradient by global norm")
+    meta_loss: str = setting("actor", choices=META_LOSSES,
+                             doc="the agent loss after K updates: the whole A2C loss, or its actor term (the authors')")
+    meta_clip: float = setting(1.0, gt=0.0, doc="clip the averaged meta-gradient (see meta_clip_by)")
+    meta_clip_by: str = setting("value", choices=CLIP_KINDS, doc="value: element-wise, the authors' optax.clip")
+    task_grad_norm: float | None = setting(None, gt=0.0, doc="rescale each task's meta-gradient to this global norm "
+                                           "before averaging (the authors' max_norm); None: no rescaling")  # fmt: skip
     reward_scales: tuple[float, ...] = setting((), one_per="tasks", or_empty=True, doc="empty: each task's own")
     learning_rates: tuple[float, ...] = setting((), one_per="tasks", or_empty=True,
                                                 doc="the optimizer's lr per task; empty: the task's agent lr")  # fmt: skip
@@ -108,7 +123,9 @@ class MetaGradientTrainer:
     def __init__(self, cfg: MetaGradientConfig):
         self.cfg = cfg
         self.optimizer_class = META_OPTIMIZERS[cfg.optimizer]
-        self.meta_optimizer = optax.chain(optax.clip_by_global_norm(cfg.meta_clip), optax.adam(cfg.meta_lr))
+        clip = optax.clip_by_global_norm if cfg.meta_clip_by == "global_norm" else optax.clip
+        self.meta_clip = clip(cfg.meta_clip)
+        self.meta_optimizer = optax.chain(self.meta_clip, optax.adam(cfg.meta_lr))
         self.groups = []
         for i, name in enumerate(cfg.tasks):
             task = get_task(name)
@@ -123,14 +140,14 @@ class MetaGradientTrainer:
 
     # -- the learned optimizer -------------------------------------------------------------
     def init_meta_params(self, key: jax.Array) -> Any:
-        return initial_meta_params(self.optimizer_class, self.cfg.init, key)
+        return initial_meta_params(self.optimizer_class, self.cfg.init, key, self.cfg.heads)
 
     def optimizer(self, meta_params: Any, task: str) -> optax.GradientTransformationExtraArgs:
         """The learned optimizer at ``task``'s learning rate, for use in any optax loop."""
-        return self.optimizer_class(meta_params, learning_rate=self.cfg.learning_rate(task))
+        return self.optimizer_class(meta_params, learning_rate=self.cfg.learning_rate(task), heads=self.cfg.heads)
 
     def _agent(self, group: _Group, meta_params: Any) -> A2C:
-        optimizer = self.optimizer_class(meta_params, learning_rate=group.learning_rate)
+        optimizer = self.optimizer_class(meta_params, learning_rate=group.learning_rate, heads=self.cfg.heads)
         return A2C(group.config, optimizer, group.env, group.env_params)
 
     # -- one outer step ----------------------------------------------------------------------
@@ -147,7 +164,7 @@ class MetaGradientTrainer:
             meta_opt_state=self.meta_optimizer.init(meta_params),
             agents=tuple(agents),
             ages=tuple(jnp.zeros(self.cfg.num_agents, jnp.int32) for _ in self.groups),
-            offsets=jnp.asarray(reset_offsets(self.cfg.num_agents, self.cfg.reset_period, self.cfg.pipeline)),
+            offsets=jnp.asarray(reset_offsets(self.cfg.num_agents, self.cfg.reset_period, self.cfg.resets)),
             step=jnp.asarray(0),
             key=key,
         )
@@ -166,7 +183,8 @@ class MetaGradientTrainer:
         # The rollout is data for the loss; the meta-gradient flows only through the parameters it scores.
         after, transitions, last_value = agent.collect_rollout(jax.lax.stop_gradient(state))
         advantages, targets = gae(transitions, last_value, group.config.gamma, group.config.gae_lambda)
-        loss, _ = agent.loss(state.params, transitions, advantages, targets)
+        loss, (parts, _) = agent.loss(state.params, transitions, advantages, targets)
+        loss = parts["actor_loss"] if self.cfg.meta_loss == "actor" else loss
         return loss, after._replace(params=jax.lax.stop_gradient(state.params))
 
     def step(self, meta_state: MetaState) -> tuple[MetaState, dict[str, jax.Array]]:
@@ -178,11 +196,14 @@ class MetaGradientTrainer:
         ]
         agents = tuple(r[0] for r in resets)
 
-        def total_loss(phi):
-            per_task = [jax.vmap(self._meta_loss, (None, None, 0))(phi, g, a) for g, a in zip(self.groups, agents)]
-            return jnp.mean(jnp.stack([jnp.mean(loss) for loss, _ in per_task])), tuple(s for _, s in per_task)
+        def task_loss(phi, group, agents):
+            losses, states = jax.vmap(self._meta_loss, (None, None, 0))(phi, group, agents)
+            return jnp.mean(losses), states
 
-        (loss, agents), grads = jax.value_and_grad(total_loss, has_aux=True)(phi)
+        per_task = [jax.value_and_grad(task_loss, has_aux=True)(phi, g, a) for g, a in zip(self.groups, agents)]
+        loss = jnp.mean(jnp.stack([task_loss for (task_loss, _), _ in per_task]))
+        agents = tuple(states for (_, states), _ in per_task)
+        grads = combine_task_gradients([grads for _, grads in per_task], self.cfg.task_grad_norm)
         updates, opt_state = self.meta_optimizer.update(grads, meta_state.meta_opt_state, phi)
         finite = _all_finite(grads)
         phi, opt_state = _where(finite, (optax.apply_updates(phi, updates), opt_state), (phi, meta_state.meta_opt_state))
@@ -216,6 +237,14 @@ class MetaGradientTrainer:
             show=[f"return_{t}" for t in self.cfg.tasks] + ["meta_loss"],
             progress=progress,
         )
+
+
+def combine_task_gradients(task_grads: list[Any], norm: float | None = None) -> Any:
+    """The mean of the tasks' meta-gradients, each first rescaled to global norm ``norm`` when
+    given (the authors' ``max_norm``: without it the task with the largest rewards dominates)."""
+    if norm is not None:
+        task_grads = [jax.tree.map(lambda x, n=optax.global_norm(g): x / n * norm, g) for g in task_grads]
+    return jax.tree.map(lambda *xs: jnp.mean(jnp.stack(xs), axis=0), *task_grads)
 
 
 def _all_finite(tree: Any) -> jax.Array:

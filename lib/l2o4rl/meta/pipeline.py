@@ -2,9 +2,13 @@
 
 Agent ``j`` of ``n`` gets the reset offset ``r_j = floor(linspace(0, m-1, n))[j]`` and is
 re-initialised at outer step ``t`` whenever ``t mod m == r_j``. After the first ``m``
-steps the agents' ages are spread evenly over ``[0, m)``. Lockstep training (the
-ablation) resets every agent together, whenever ``t mod m == 0``. Resets are a
-branch-free select over the whole agent state, so one compiled step serves every ``t``.
+steps the agents' ages are spread evenly over ``[0, m)``. The two ablations:
+
+- ``"never"``: agents are never reset, so they share one life that goes on for the whole
+  meta-training -- the "without pipeline" runs of the authors' code;
+- ``"lockstep"``: every agent is reset together, whenever ``t mod m == 0``.
+
+Resets are a branch-free select over the whole agent state, so one compiled step serves every ``t``.
 """
 
 from __future__ import annotations
@@ -15,12 +19,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..config import check_choice
 
-def reset_offsets(num_agents: int, period: int, pipeline: bool = True) -> np.ndarray:
-    """Each agent's reset phase in ``[0, period)``: spread evenly (pipeline) or all zero (lockstep)."""
+
+RESET_MODES = ("pipeline", "never", "lockstep")
+NEVER = -1  # an offset no ``t mod m`` equals
+
+
+def reset_offsets(num_agents: int, period: int, mode: str = "pipeline") -> np.ndarray:
+    """Each agent's reset phase in ``[0, period)``: spread evenly (pipeline), all zero (lockstep),
+    or none (never)."""
+    check_choice("reset mode", mode, RESET_MODES)
     if num_agents < 1 or period < 1:
         raise ValueError(f"reset_offsets needs num_agents >= 1 and period >= 1 (got {num_agents}, {period})")
-    if not pipeline:
+    if mode == "never":
+        return np.full(num_agents, NEVER, np.int32)
+    if mode == "lockstep":
         return np.zeros(num_agents, np.int32)
     return np.floor(np.linspace(0, period - 1, num_agents)).astype(np.int32)
 
@@ -46,10 +60,10 @@ def advance_ages(ages: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.where(mask, 0, ages + 1)
 
 
-def age_schedule(num_agents: int, period: int, steps: int, pipeline: bool = True) -> np.ndarray:
+def age_schedule(num_agents: int, period: int, steps: int, mode: str = "pipeline") -> np.ndarray:
     """Every agent's age at each of ``steps`` outer steps, shape ``(steps, num_agents)``: the
     trainer's own bookkeeping, for tests and the lifetime figure."""
-    offsets = jnp.asarray(reset_offsets(num_agents, period, pipeline))
+    offsets = jnp.asarray(reset_offsets(num_agents, period, mode))
 
     def step(ages, t):
         ages = advance_ages(ages, reset_mask(t, offsets, period))

@@ -94,6 +94,8 @@ class OPENState(NamedTuple):
 class OPEN(LearnedOptimizer):
     """OPEN as an optax transformation; see the module docstring."""
 
+    structure = ("size",)
+
     @classmethod
     def init_meta_params(cls, key: jax.Array, size: str = "default") -> dict[str, Any]:
         check_choice("OPEN size", size, SIZES)
