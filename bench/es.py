@@ -10,7 +10,9 @@ called per member). Timed after compilation, best of ``--repeats``.
 
 import argparse
 
-import l2o4rl  # noqa: F401  (configures jax first)
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts
 import jax
 
 from l2o4rl.experiments.open_es import INNER_SHAPES

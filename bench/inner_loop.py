@@ -8,7 +8,9 @@ and CartPole-v1 with the same shape (tanh). Timed after compilation, best of 3 r
 
 import argparse
 
-import l2o4rl  # noqa: F401  (configures jax first)
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts
 import jax
 import optax
 

@@ -8,7 +8,9 @@ timed after compilation, best of 3; one run per optimizer in this process.
 
 import argparse
 
-import l2o4rl  # noqa: F401  (configures jax first)
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts
 import jax
 import optax
 

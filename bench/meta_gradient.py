@@ -10,7 +10,9 @@ best of 3.
 import argparse
 import time
 
-import l2o4rl  # noqa: F401  (configures jax first)
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts
 import jax
 
 from l2o4rl.meta.gradient import META_OPTIMIZERS, MetaGradientConfig, MetaGradientTrainer

@@ -36,6 +36,10 @@ figures_dir = "../figures"
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+
 from l2o4rl import experiments
 from l2o4rl.plotting import PAPER_WIDTH_IN, save_figure, set_style
 

@@ -47,8 +47,11 @@ figures_dir = "../figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
+
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
 from l2o4rl import experiments
 from l2o4rl import gradients as stats

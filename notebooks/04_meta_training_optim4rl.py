@@ -18,7 +18,7 @@
 # `sign(g)` up to a learned sign flip) and pipeline training, an optimizer for RL can be learned from scratch,
 # while learned optimizers without that bias (LinearOptim, L2L) fail. Each learned
 # optimizer is meta-trained per task (A2C, truncated meta-gradients, pipeline training),
-# then trains fresh agents, next to Adam and RMSProp at the same learning rate and next to
+# then trains fresh agents, next to Adam and RMSProp at their tuned rates and next to
 # its own untrained starting point. The untrained control matters: the Optim4RL structure
 # alone already trains easy tasks, so "learned something" means "beats its own
 # initialization".
@@ -37,6 +37,10 @@ figures_dir = "../figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
@@ -74,7 +78,19 @@ table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count
 table
 
 # %% [markdown]
-# What the `cpu`-scale run shows (10 seeds, evaluation agents with 16 envs; the authors'
+# **Pending rerun.** Adam and RMSProp now run at the best rates of notebook 01's stored sweep
+# (Catch: 1e-2 for both, 10x the agent rate; small_dense_long: Adam 9e-3, RMSProp 3e-2), so
+# this experiment is at revision 1 and its stored `cpu` result is stale until the next `cpu`
+# run (about 55 minutes; it did not fit in the session that tuned the baselines). The
+# meta-training does not depend on those rates, so the learned optimizers and their numbers
+# below stay; Adam's and RMSProp's change. What the sweep already shows at the same budget
+# and envs (3 seeds): tuned Adam reaches 1.00 on Catch and 15.1 on small_dense_long, so
+# Optim4RL's 0.74 on Catch is about three quarters of tuned Adam, below the 80% the check
+# below asks for, and "near Adam" no longer describes it; the claim that stands is "learned
+# from scratch, against its own untrained start". The table and text that follow are the
+# earlier run's, with the baselines at the shared rate.
+#
+# What the earlier `cpu`-scale run showed (10 seeds, evaluation agents with 16 envs; the authors'
 # structures: GRU + MLP [16, 16] heads, Optim4RL's sign of m learned, actor-only meta-loss,
 # element-wise meta-gradient clip 1). Every learned optimizer starts "damped": its random
 # initialisation with every step 10x smaller, because the random initialisation of the
@@ -96,8 +112,8 @@ table
 #   5.4 -> 12.7. So "learned from scratch" holds here on one of the two tasks.
 # - **LinearOptim and L2L fail** from the same start: their agents stay at the random
 #   policy's return on both tasks, trained or not (the paper's finding).
-# - RMSProp at the shared learning rate is far ahead on small_dense_long (see notebook 01:
-#   the rates are the papers', not tuned per optimizer).
+# - RMSProp at the shared learning rate was far ahead on small_dense_long; tuned, Adam and
+#   RMSProp end level there (notebook 01's sweep: 15.1 and 14.9).
 # - big_dense_long is left to `paper` scale: its conv agents cost ~1.5 ms per env step for
 #   10 seeds on 2 cores, ~3.5 h for the eight 1e6-step evaluations.
 # - The agents' returns during meta-training (below) stay near zero: an agent lives only

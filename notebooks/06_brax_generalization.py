@@ -22,7 +22,8 @@
 # - **OPEN** meta-trained by ES on the `rand_all` gridworld distribution (notebook 05),
 # - **LinearOptim** and **L2L** meta-trained on small_dense_long (notebook 04), the
 #   learned optimizers without Optim4RL's inductive bias,
-# - **Adam** and **RMSProp** at the same learning rate and element-wise clip 1 (SPEC 1.6),
+# - **Adam** and **RMSProp** with element-wise clip 1 (SPEC 1.6), each at the best rate of
+#   notebook 01's stored sweep (the learned optimizers keep the task's rate, their alpha),
 #
 # and each learned optimizer's **untrained** initialisation (a fresh draw from the
 # distribution its meta-training started from) as the control: the Optim4RL structure
@@ -40,6 +41,10 @@ figures_dir = "../figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+
+import l2o4rl
+
+l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
@@ -106,10 +111,13 @@ coverage.round(3)
 # %% [markdown]
 # **Pending rerun.** The fidelity fixes (README, "Where we differ from the authors' code":
 # observation statistics from raw observations, rewards only scaled, brax.training's
-# networks, time-outs ending the return, the log-std's layer proportion, and the optimizers
-# of notebook 04 with the authors' structure) changed this experiment's config and inputs, so
-# the next `cpu` run recomputes it (about 45 minutes on 2 cores). The text and table that
-# follow describe **the earlier code's** run, until then.
+# networks, brax's ratio clip 0.3 and unclipped value loss, time-outs ending the return, the
+# log-std's layer proportion, the optimizers of notebook 04 with the authors' structure, and
+# Adam and RMSProp at the best rates of notebook 01's sweep) changed this experiment's config
+# and inputs, so the next `cpu` run recomputes it (over 80 minutes on 2 cores: the learned
+# optimizers' MLP heads and brax's 5 x 256 value network cost more than before; it did not
+# fit in the sessions that made the fixes). The text and table that follow describe **the
+# earlier code's** run, until then.
 #
 # What the earlier `cpu`-scale run showed (4 seeds; inverted_pendulum 3e5 steps, inverted_double_pendulum
 # 5e5; Brax backend `spring`; 1456 s on 2 cores). Final returns:

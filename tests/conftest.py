@@ -2,6 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from l2o4rl import configure_jax
+
+configure_jax()  # before any test module imports jax: one CPU device per core, the compile cache
+
 REPO = Path(__file__).resolve().parents[1]
 ANCHORS = REPO.parent / "shared" / "anchors"
 

@@ -120,6 +120,20 @@ def test_observation_statistics_learn_from_raw_observations():
     np.testing.assert_allclose(seen.std(0), [1.0, 1.0], atol=0.1)
 
 
+@pytest.mark.parametrize("value_clip", [True, False])
+def test_value_loss_is_clipped_only_when_asked(value_clip):
+    """Stored value 1 below the new one, target 1 above it, clip_eps 0.2: unclipped 0.5 * 1^2;
+    clipped (PureJaxRL) the clipped value sits 0.8 below, 0.5 * 1.8^2 = 1.62 (brax.training: 0.5)."""
+    agent = countdown_agent(CountdownParams(), value_clip=value_clip, clip_eps=0.2)
+    params = agent.init(jax.random.key(0)).params
+    obs, action = jnp.zeros((2, 1)), jnp.zeros(2, jnp.int32)
+    dist, value, _ = agent.policy_value(params, obs)
+    batch = common.Transition(obs, action, jnp.zeros(2), jnp.zeros(2, bool), value - 1.0,
+                              common.log_prob(dist, action, True))  # fmt: skip
+    _, (losses, _) = agent.loss(params, batch, jnp.array([1.0, -1.0]), value + 1.0)
+    assert float(losses["value_loss"]) == pytest.approx(1.62 if value_clip else 0.5, rel=1e-5)
+
+
 def test_episode_returns_are_tracked():
     params = CountdownParams(max_steps_in_episode=4)
     agent = countdown_agent(params)
@@ -301,8 +315,10 @@ def test_baseline_optimizers():
         baseline("sgd")
     params = {"w": jnp.ones(3)}
     grads = {"w": jnp.array([0.1, -2.0, 30.0])}
+    from l2o4rl.tasks import get_task
+
     for name, expected in (("adam", 1e-2), ("lion", 1e-2 / 3), ("sgd", None)):
-        opt = baseline(name, env="Breakout-MinAtar")
+        opt = get_task("breakout").optimizer(name)  # OPEN's tuned Adam rate; Lion's a third of it
         updates, _ = opt.update(grads, opt.init(params), params)
         step = np.asarray(updates["w"])
         if expected is None:
@@ -336,3 +352,72 @@ def test_a2c_adam_solves_catch():
     cfg = A2CConfig(env="Catch-bsuite", hidden=256, total_timesteps=200_000)
     returns = final_returns(make_a2c(cfg, optax.adam(1e-3)))
     assert (returns >= 0.6).all(), returns
+
+
+def test_brax_reference_refuses_what_brax_training_cannot_run():
+    from l2o4rl.agents.brax_reference import reference_ppo
+    from l2o4rl.tasks import get_task
+
+    with pytest.raises(ConfigError, match="brax-\\* envs only"):
+        reference_ppo(PPOConfig(env="CartPole-v1"), 3e-4, 0)
+    task = get_task("inverted_pendulum").at()
+    for bad in ({"normalize_reward": True}, {"max_grad_norm": 0.5}, {"value_clip": True}, {"num_minibatches": 7}):
+        with pytest.raises(ConfigError, match="brax's reference trainer needs"):
+            reference_ppo(task.replace(num_steps=28, **bad) if "num_minibatches" in bad else task.replace(**bad), 3e-4, 0)
+
+
+def test_tanh_log_det_jacobian_is_stable_and_exact():
+    x = jnp.array([[-3.0, -0.5, 0.0, 0.7, 2.5]])
+    np.testing.assert_allclose(common.tanh_log_det_jacobian(x), np.log(1 - np.tanh(np.asarray(x)) ** 2).sum(-1), rtol=1e-5)
+    assert np.isfinite(common.tanh_log_det_jacobian(jnp.array([[60.0, -60.0]]))).all()
+
+
+@struct.dataclass
+class EchoState(environment.EnvState):
+    time: int
+
+
+class Echo(environment.Environment):
+    """Continuous actions; the next observation is the action the env received."""
+
+    @property
+    def default_params(self):
+        return CountdownParams()
+
+    def reset_env(self, key, params):
+        return jnp.zeros(2), EchoState(time=0)
+
+    def step_env(self, key, state, action, params):
+        return action.astype(jnp.float32), EchoState(time=state.time + 1), jnp.float32(0.0), jnp.bool_(False), {}
+
+    def action_space(self, params=None):
+        return spaces.Box(-1.0, 1.0, (2,), jnp.float32)
+
+    def observation_space(self, params=None):
+        return spaces.Box(-10.0, 10.0, (2,), jnp.float32)
+
+
+@pytest.mark.parametrize("policy", ["gaussian", "tanh_gaussian"])
+def test_a_tanh_gaussian_policy_stores_its_pre_tanh_sample_and_sends_its_tanh(policy):
+    cfg = PPOConfig(num_envs=64, num_steps=3, total_timesteps=192, num_minibatches=2, policy=policy)
+    agent = PPO(cfg, optax.sgd(0.0), Echo(), CountdownParams())
+    state, transitions, _ = agent.collect_rollout(agent.init(jax.random.key(0)))
+    sent, stored = np.asarray(state.obs), np.asarray(transitions.action[-1])
+    np.testing.assert_allclose(sent, np.tanh(stored) if policy == "tanh_gaussian" else stored, rtol=1e-6)
+    assert (np.abs(stored) > 1).any()  # pre-tanh samples leave [-1, 1]; the env never sees them
+    if policy == "tanh_gaussian":  # softplus(0) + 0.001 at the near-zero initial head: std 0.694
+        (_, log_std), _ = agent.actor.apply(state.params["actor"], jnp.zeros((1, 2)))
+        np.testing.assert_allclose(np.exp(log_std), np.log(2.0) + 0.001, rtol=1e-2)
+
+
+def test_a_tanh_gaussian_policy_needs_continuous_actions():
+    with pytest.raises(ConfigError, match="policy = 'tanh_gaussian' needs continuous actions"):
+        countdown_agent(CountdownParams(), policy="tanh_gaussian")
+
+
+def test_a_tanh_gaussian_agent_trains_with_its_sampled_entropy():
+    cfg = PPOConfig(num_envs=8, num_steps=8, total_timesteps=128, num_minibatches=2, policy="tanh_gaussian", ent_coef=0.01)
+    _, metrics = jax.jit(make_ppo(cfg, optax.adam(1e-3), Echo(), CountdownParams()))(jax.random.key(1))
+    entropy = np.asarray(metrics["entropy"])
+    # a 2-d Gaussian of std 0.69 has entropy 2.1; the squash takes off E[log(1 - tanh^2)] < 0
+    assert np.isfinite(entropy).all() and (entropy < 2 * (np.log(0.694) + 0.5 * np.log(2 * np.pi * np.e))).all()

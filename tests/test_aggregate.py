@@ -44,3 +44,15 @@ def test_percentile_interval_of_two_runs():
 def test_bad_shape_names_the_algorithm():
     with pytest.raises(ValueError, match="scores\\['x'\\] must be shaped"):
         aggregate.interval_estimates({"x": np.zeros(3)})
+
+
+def test_difference_interval_of_two_samples():
+    from l2o4rl.analysis import difference_ci
+
+    # constant samples: every resample has the same gap
+    assert difference_ci(np.full(5, 3.0), np.full(4, 1.0)) == (2.0, 2.0, 2.0)
+    # a = {0, 1}, b = {0}: resampled means of a are 0, 1/2 or 1 (prob 1/4, 1/2, 1/4), so the
+    # 95% interval of the gap spans [0, 1] and the point estimate is 1/2
+    gap, low, high = difference_ci(np.array([0.0, 1.0]), np.zeros(3), resamples=4000)
+    assert (gap, low, high) == (0.5, 0.0, 1.0)
+    assert difference_ci(np.array([0.0, 1.0]), np.zeros(3), seed=1) == difference_ci(np.array([0.0, 1.0]), np.zeros(3), seed=1)

@@ -8,7 +8,6 @@ import textwrap
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from scipy.stats import rankdata
 from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from l2o4rl.experiments.baselines import random_policy_return
-from l2o4rl.tasks import get_task
+from l2o4rl.tasks import SMALL_A2C_ENVS, get_task
 
 pytestmark = pytest.mark.slow
 
 # Budgets (env steps) at which Adam's margin over random is already clear on this CPU, with the
-# cpu scale's 16 envs (the authors' 512 would leave 3e5 steps 29 updates).
-ENVS = 16
+# cpu scale's envs.
+ENVS = SMALL_A2C_ENVS
 BUDGETS = {
     "small_dense_short": 300_000,
     "small_dense_long": 300_000,

@@ -2,7 +2,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -121,3 +120,19 @@ def test_drift_detection(project):
     ipynb["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "new cell\n"}]
     notebook.with_suffix(".ipynb").write_text(json.dumps(ipynb))
     assert drift(notebook) == "01_echo.ipynb holds outputs; commit it without them"
+
+
+def test_importing_the_package_changes_nothing_and_configure_jax_does_what_it_says(tmp_path):
+    script = (
+        "import os, l2o4rl, l2o4rl.tasks, jax, warnings\n"
+        "assert 'XLA_FLAGS' not in os.environ and jax.config.jax_compilation_cache_dir is None\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    l2o4rl.configure_jax()\n"
+        "assert 'after jax started its backends' in str(caught[0].message)\n"
+        "assert jax.config.jax_compilation_cache_dir == os.environ['L2O4RL_CACHE_DIR']\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"L2O4RL_CACHE_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)
+    fresh = "import l2o4rl, os\nl2o4rl.configure_jax()\nimport jax\nassert jax.device_count() == len(os.sched_getaffinity(0)), jax.devices()\n"
+    subprocess.run([sys.executable, "-c", fresh], check=True, env=env)

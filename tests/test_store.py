@@ -142,3 +142,44 @@ def test_a_new_revision_of_an_experiment_recomputes_its_stored_result(tmp_path):
     assert len(calls) == 2 and result.provenance["inputs"] == {"revision": "1"}
     new.load_or_run("quick", 0, tmp_path)
     assert len(calls) == 2  # the new revision's result is reused in turn
+
+
+@config
+class TasksConfig(Config):
+    tasks: tuple[str, ...] = setting(("a", "b"))
+    total_timesteps: tuple[int, ...] = setting((2, 3), one_per="tasks")
+
+
+def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_path):
+    from l2o4rl.experiments.registry import Experiment, per_task
+
+    computed = []
+
+    def compute(cfg, seed):
+        computed.append(cfg.tasks)
+        (task,), (steps,) = cfg.tasks, cfg.total_timesteps
+        return {"curve": pd.DataFrame({"task": task, "step": np.arange(steps)})}, {f"params_{task}": np.ones(steps)}
+
+    configs = {scale: TasksConfig() for scale in ("quick", "cpu", "paper")}
+    experiment = Experiment("exp", "00_x", ("fig",), configs, compute, pieces=per_task)
+    result = experiment.load_or_run("quick", 0, tmp_path)
+    assert computed == [("a",), ("b",)]
+    assert list(result.tables["curve"]["task"]) == ["a", "a", "b", "b", "b"]
+    assert set(result.arrays) == {"params_a", "params_b"}
+    assert len(result.provenance["pieces"]) == 2 and result.describe().startswith(f"result: 2 pieces in {result.path}")
+    # a run with one more task computes only that piece
+    experiment.load_or_run("quick", 0, tmp_path, tasks=("a", "b", "c"), total_timesteps=(2, 3, 1))
+    assert computed == [("a",), ("b",), ("c",)]
+
+
+def test_an_experiment_says_when_it_computes_and_what_the_stored_run_took(tmp_path, capsys):
+    from l2o4rl.experiments.registry import Experiment
+
+    configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
+    Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result()).load_or_run("quick", 0, tmp_path)
+    assert ": no stored result, computing" in capsys.readouterr().out
+    newer = Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result(), revision=1)
+    newer.load_or_run("quick", 0, tmp_path)
+    assert "computing; the stored result it replaces took 0 s on" in capsys.readouterr().out
+    newer.load_or_run("quick", 0, tmp_path)
+    assert capsys.readouterr().out == ""  # loaded: nothing to announce

@@ -69,3 +69,51 @@ def test_task_trains_on_a_sampled_gridworld_level():
     level = sample_level(jax.random.key(5))
     _, metrics = jax.jit(train)(jax.random.key(0), level)
     assert metrics["actor_loss"].shape == (2,) and np.isfinite(metrics["actor_loss"]).all()
+
+
+def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
+    """The baselines' learning rates in the catalog come from the committed cpu sweep (notebook 01):
+    rerunning the sweep with another outcome, or editing a rate by hand, fails here."""
+    from l2o4rl.experiments import get
+    from l2o4rl.experiments.baselines import best_learning_rates
+    from l2o4rl.runtime import project_root
+    from l2o4rl.store import ResultStore, Result
+
+    experiment = get("lr_sweep")
+    cfg = experiment.config("cpu")
+    store = ResultStore(project_root() / "data", "cpu")
+    pieces = [store.load("lr_sweep", cfg.replace(**piece), 0) for piece in experiment.pieces(cfg)]
+    assert all(p is not None for p in pieces), "a piece of the cpu learning-rate sweep is not committed"
+    best = best_learning_rates(Result.merge(pieces).tables["sweep"])
+    assert len(best) == len(cfg.tasks) * len(cfg.optimizers)
+    for task, optimizer, rate in zip(best["task"], best["optimizer"], best["learning_rate"]):
+        assert get_task(task).baseline_learning_rate(optimizer) == pytest.approx(rate), (task, optimizer)
+
+
+def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
+    from l2o4rl.evaluation import learning_rate_sweep, training_curves
+
+    keys = jax.random.split(jax.random.key(0), 2)
+    sweep = learning_rate_sweep("catch", "rmsprop", np.array([1e-4, 3e-2]), keys, 4_096)
+    assert sweep.shape == (2, 2, 4)
+    for rate, returns in zip((1e-4, 3e-2), sweep):
+        curves = training_curves("catch", get_task("catch").optimizer("rmsprop", learning_rate=rate), keys, 4_096)
+        alone = curves[curves["metric"] == "episode_return"].pivot(index="seed", columns="update", values="value")
+        np.testing.assert_allclose(returns, alone.to_numpy(), rtol=1e-5)
+
+
+def test_best_learning_rates_picks_the_highest_mean_final_return():
+    import pandas as pd
+
+    from l2o4rl.experiments.baselines import best_learning_rates
+
+    rates = [1e-4, 1e-4, 1e-3, 1e-3, 1e-2, 1e-2]  # around catch's own 1e-3
+    sweep = pd.DataFrame({"task": "catch", "optimizer": "adam", "learning_rate": rates, "seed": [0, 1] * 3,
+                          "final_return": [1.0, 3.0, 2.0, 2.0, 4.0, 0.5]})  # fmt: skip
+    (row,) = best_learning_rates(sweep).to_dict("records")
+    # means: 1e-4 -> 2.0, 1e-3 -> 2.0, 1e-2 -> 2.25
+    assert row == {"task": "catch", "optimizer": "adam", "learning_rate": 1e-2, "final_return": 2.25, "runner_up_return": 2.0}
+    # a tie goes to the task's own rate, wherever it sits in the table
+    tied = sweep.assign(final_return=[2.0, 2.0, 1.0, 3.0, 2.0, 2.0])
+    assert best_learning_rates(tied)["learning_rate"].item() == 1e-3
+    assert best_learning_rates(tied.iloc[::-1])["learning_rate"].item() == 1e-3

@@ -48,6 +48,18 @@ def bootstrap_mean_ci(
     return values.mean(0), np.percentile(means, tail, axis=0), np.percentile(means, 100.0 - tail, axis=0)
 
 
+def difference_ci(
+    a: np.ndarray, b: np.ndarray, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """mean(a) - mean(b) of two independent samples (e.g. per-seed returns of two optimizers)
+    and its percentile-bootstrap interval, each sample resampled on its own."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    rng = np.random.default_rng(seed)
+    gaps = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[rng.integers(0, b.size, (resamples, b.size))].mean(1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return float(a.mean() - b.mean()), float(np.percentile(gaps, tail)), float(np.percentile(gaps, 100.0 - tail))
+
+
 def summarise_curves(frame: pd.DataFrame, by: list[str], metric: str = "episode_return", **ci: Any) -> pd.DataFrame:
     """Per group and env step: the mean of ``metric`` over seeds with a bootstrap interval."""
     rows = []

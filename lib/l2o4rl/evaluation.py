@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import optax
 import pandas as pd
 
@@ -45,3 +47,28 @@ def training_curves(
 
     metrics = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(meta_params, keys, env_params)
     return tidy_metrics(metrics, task.at(**settings).steps_per_update, task=task_name, **labels)
+
+
+def learning_rate_sweep(
+    task_name: str,
+    name: str,
+    rates: np.ndarray,
+    keys: jax.Array,
+    total_timesteps: int,
+    /,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    a2c_envs: int | None = None,
+    env_params: Any = None,
+) -> np.ndarray:
+    """Episode returns ``(rates, seeds, updates)`` of the hand-designed optimizer ``name`` (the
+    task's tuned settings but the learning rate) at each of ``rates``: one compilation, the
+    rates and seeds vmapped. Arguments as :func:`training_curves`."""
+    task = get_task(task_name)
+    settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
+
+    def returns(rate, key, params):
+        return task.make_train(task.optimizer(name, learning_rate=rate), **settings)(key, params)[1]["episode_return"]
+
+    sweep = jax.jit(jax.vmap(jax.vmap(returns, (None, 0, 0)), (0, None, None)))
+    return np.asarray(sweep(jnp.asarray(rates), keys, env_params))

@@ -25,7 +25,7 @@ def save_figure(fig: plt.Figure, figures_dir: str | os.PathLike, name: str) -> l
     figures_dir.mkdir(parents=True, exist_ok=True)
     paths = [figures_dir / f"{name}.png", figures_dir / f"{name}.pdf"]
     fig.savefig(paths[0], dpi=200)
-    fig.savefig(paths[1])
+    fig.savefig(paths[1], metadata={"CreationDate": None})  # no timestamp: the same figure gives the same bytes
     return paths
 
 

@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import warnings
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -33,12 +34,21 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
+def _jax_backends_started() -> bool:
+    from jax._src import xla_bridge  # no public accessor; XLA_FLAGS are read when backends start
+
+    return xla_bridge.backends_are_initialized()
+
+
 def _set_xla_flags() -> None:
     """One XLA host device per core (unless the user's XLA_FLAGS say otherwise).
 
-    Must happen before jax initialises its backends, i.e. before ``import jax``.
+    Must happen before jax starts its backends (gymnax, and so most of this package, starts
+    them on import); later, a warning says it changed nothing.
     """
-    if "jax" in sys.modules:
+    if "jax" in sys.modules and _jax_backends_started():
+        warnings.warn("l2o4rl.configure_jax() ran after jax started its backends: XLA_FLAGS left as they are (call "
+                      "it before importing l2o4rl's submodules or gymnax for one CPU device per core)", stacklevel=3)  # fmt: skip
         return
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:

@@ -46,7 +46,29 @@ class Result:
     def describe(self) -> str:
         """Where the result lives and what it cost: the line each notebook prints."""
         device = self.provenance["device"]["device_kind"]
-        return f"result: {self.path}  ({self.provenance['wall_time_s']:.0f} s on {device})"
+        where = f"{len(self.provenance['pieces'])} pieces in {self.path}" if "pieces" in self.provenance else self.path
+        return f"result: {where}  ({self.provenance['wall_time_s']:.0f} s on {device})"
+
+    @classmethod
+    def merge(cls, pieces: list[Result]) -> Result:
+        """One result from stored pieces of one experiment: tables concatenated, arrays joined
+        (a name may appear in one piece only), each piece's provenance kept."""
+        tables = {
+            name: pd.concat([p.tables[name] for p in pieces if name in p.tables], ignore_index=True)
+            for name in dict.fromkeys(n for p in pieces for n in p.tables)
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for piece in pieces:
+            clash = set(arrays) & set(piece.arrays)
+            if clash:
+                raise ValueError(f"pieces of one result both store the array(s) {sorted(clash)}")
+            arrays.update(piece.arrays)
+        provenance = {
+            "pieces": [p.provenance for p in pieces],
+            "device": pieces[0].provenance["device"],
+            "wall_time_s": sum(p.provenance["wall_time_s"] or 0.0 for p in pieces),
+        }
+        return cls(tables=tables, arrays=arrays, provenance=provenance, path=pieces[0].path.parent)
 
 
 def file_sha256(path: Path) -> str:
@@ -152,18 +174,21 @@ def cached(
     compute: Callable[[], tuple[Mapping[str, pd.DataFrame], Mapping[str, np.ndarray]]],
     recompute: bool = False,
     inputs: Mapping[str, str] | None = None,
+    announce: Callable[[Result | None], None] | None = None,
 ) -> Result:
     """The stored result when its key matches, else ``compute()`` (timed) saved and returned.
 
     ``compute`` returns ``(tables, arrays)``. ``inputs`` describes what the result was
     computed from beyond its config (e.g. input files' checksums): a stored result with a
-    different record is stale and recomputed.
+    different record is stale and recomputed. ``announce(stored or None)`` is called before
+    computing.
     """
     record = dict(inputs) if inputs is not None else None
-    if not recompute:
-        stored = store.load(experiment, config, seed)
-        if stored is not None and stored.provenance.get("inputs") == record:
-            return stored
+    stored = store.load(experiment, config, seed)
+    if not recompute and stored is not None and stored.provenance.get("inputs") == record:
+        return stored
+    if announce is not None:  # before computing, with the stored (stale or replaced) result if any
+        announce(stored)
     start = time.perf_counter()
     tables, arrays = compute()
     extra = {"inputs": record} if record is not None else {}

@@ -20,7 +20,12 @@ from .agents.a2c import A2CConfig, make_a2c
 from .agents.base import OnPolicyConfig
 from .agents.ppo import PPOConfig, make_ppo
 from .config import check_choice
-from .optim.baselines import baseline
+from .optim.baselines import LION_LR_DIVISOR, baseline
+
+
+# Envs of an A2C task at the quick and cpu scales: the authors' 512 (64 on Catch) would leave a CPU
+# budget of 1e6 steps under 100 updates; every notebook that uses it says so.
+SMALL_A2C_ENVS = 16
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,13 @@ class Task:
     config: OnPolicyConfig
     learning_rate: float
     adam: dict[str, float] = field(default_factory=dict)  # tuned Adam b1/b2 where the paper gives them
+    # Baselines' learning rates where no paper publishes one: the best of the stored cpu sweep
+    # (experiment lr_sweep, notebook 01; a test keeps the two equal). Others use learning_rate.
+    tuned: dict[str, float] = field(default_factory=dict)
+    adam_return: float | None = None  # the authors' tuned-Adam return, OPEN's normaliser (SPEC 2.4)
+    # In Optim4RL's meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent rate.
+    mix_reward_scale: float | None = None
+    mix_learning_rate: float | None = None
 
     @property
     def agent(self) -> str:
@@ -43,9 +55,18 @@ class Task:
         512 envs on gridworlds, whose budgets a CPU cannot pay at 512 envs per update)."""
         return {"num_envs": a2c_envs} if a2c_envs is not None and self.agent == "a2c" else {}
 
+    def default_learning_rate(self, name: str) -> float:
+        """Hand-designed optimizer ``name``'s untuned rate: the task's (Lion's divided by
+        :data:`LION_LR_DIVISOR`); the centre of a learning-rate sweep."""
+        return self.learning_rate / LION_LR_DIVISOR if name == "lion" else self.learning_rate
+
+    def baseline_learning_rate(self, name: str) -> float:
+        """Hand-designed optimizer ``name``'s learning rate on this task: swept, else the default."""
+        return self.tuned.get(name, self.default_learning_rate(name))
+
     def optimizer(self, name: str, **settings: Any) -> optax.GradientTransformation:
-        """A hand-designed optimizer at this task's learning rate (Adam with its tuned betas)."""
-        tuned = {"learning_rate": self.learning_rate, **(self.adam if name == "adam" else {})}
+        """A hand-designed optimizer at its tuned learning rate on this task (Adam with its tuned betas)."""
+        tuned = {"learning_rate": self.baseline_learning_rate(name), **(self.adam if name == "adam" else {})}
         return baseline(name, **{**tuned, **settings})
 
     def make_train(self, optimizer: optax.GradientTransformation, **overrides: Any) -> Callable:
@@ -53,13 +74,14 @@ class Task:
         return make(self.at(**overrides), optimizer)
 
 
-def _lpg(name: str) -> Task:
+def _lpg(name: str, mix_reward_scale: float, mix_learning_rate: float, tuned: dict[str, float] | None = None) -> Task:
     """Optim4RL's A2C on an LPG gridworld: MLP 32 on small maps, conv 16 + MLP 32 on big ones; 512 envs,
     a time-out ends the return, every gradient coordinate clipped at 1 (the authors' ``grid_a2c.json``)."""
     small = name.startswith("small")
     cfg = A2CConfig(env=name, torso="mlp" if small else "conv", hidden=32, clip_value=1.0, num_envs=512,
                     bootstrap_truncation=False, total_timesteps=1_000_000)  # fmt: skip
-    return Task(name, cfg, learning_rate=3e-2 if small else 3e-3)
+    return Task(name, cfg, learning_rate=3e-2 if small else 3e-3, tuned=tuned or {}, mix_reward_scale=mix_reward_scale,
+                mix_learning_rate=mix_learning_rate)  # fmt: skip
 
 
 def _optim4rl_brax(env: str, envs: int, batch: int, unroll: int, epochs: int, entropy: float, gamma: float,
@@ -69,7 +91,7 @@ def _optim4rl_brax(env: str, envs: int, batch: int, unroll: int, epochs: int, en
     ``envs`` envs rolls out its share of those steps in one sequence (same steps per update, longer GAE
     horizon)."""
     cfg = PPOConfig(env=f"brax-{env}", num_envs=envs, num_steps=batch * 32 * unroll // envs, update_epochs=epochs,
-                    num_minibatches=32, clip_eps=0.3, ent_coef=entropy, gamma=gamma, reward_scale=reward_scale,
+                    num_minibatches=32, ent_coef=entropy, gamma=gamma, reward_scale=reward_scale,
                     total_timesteps=steps, **_BRAX_OPTIM4RL)  # fmt: skip
     return Task(f"optim4rl_{env}", cfg, lr)
 
@@ -80,9 +102,10 @@ _MINATAR = dict(num_envs=64, num_steps=128, update_epochs=4, num_minibatches=8, 
                 total_timesteps=10_000_000, bootstrap_truncation=False)  # fmt: skip
 # Optim4RL's Brax PPO (brax.training's trainer): observations normalised, rewards only scaled
 # (reward_scale), element-wise clip 1, brax.training's default networks (policy 4 x 32, value
-# 5 x 256, swish).
+# 5 x 256, swish), its ratio clip 0.3 and unclipped value loss.
 _BRAX_OPTIM4RL = dict(normalize_obs=True, max_grad_norm=None, clip_value=1.0, hidden=32, num_layers=4, critic_hidden=256,
-                      critic_layers=5, activation="swish", bootstrap_truncation=False)  # fmt: skip
+                      critic_layers=5, activation="swish", clip_eps=0.3, value_clip=False,
+                      bootstrap_truncation=False)  # fmt: skip
 # OPEN's Brax PPO (PureJaxRL): observation and reward normalisation, each network's gradient
 # clipped to global norm 0.5 (OPEN's features assume it), 2 x 64 tanh, Brax's positional backend.
 _BRAX_OPEN = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=0.5, hidden=64, activation="tanh",
@@ -91,31 +114,39 @@ _BRAX_OPEN = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=0.5, 
 TASKS: dict[str, Task] = {
     t.name: t
     for t in [
-        Task("catch", PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000), 1e-3),
+        Task("catch", PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000), 1e-3,
+             tuned={"adam": 1e-3, "rmsprop": 3e-4}),
         # Optim4RL's Catch (SPEC 1.4: 64 envs); the authors' code at that commit has no Catch A2C to check against.
-        Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000), 1e-3),
+        Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000), 1e-3,
+             tuned={"adam": 1e-2, "rmsprop": 1e-2}),
         Task("deepsea", PPOConfig(env="DeepSea-bsuite", env_size=8, num_envs=16, num_steps=32, num_minibatches=4,
                                   total_timesteps=100_000), 1e-3),
         Task("cartpole", PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000), 2.5e-4),
-        *(_lpg(n) for n in ("small_dense_short", "small_dense_long", "big_sparse_short", "big_sparse_long",
-                            "big_dense_short", "big_dense_long")),
-        Task("asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}),
-        Task("freeway", PPOConfig(env="Freeway-MinAtar", **_MINATAR), 1e-3, {"b1": 0.9, "b2": 0.99}),
-        Task("breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}),
-        Task("spaceinvaders", PPOConfig(env="SpaceInvaders-MinAtar", **_MINATAR), 7e-3, {"b1": 0.9, "b2": 0.99}),
+        _lpg("small_dense_short", 1e2, 3e-3),
+        _lpg("small_dense_long", 1e3, 1e-3, tuned={"adam": 9e-3, "rmsprop": 3e-2}),
+        _lpg("big_sparse_short", 1e2, 3e-3),
+        _lpg("big_sparse_long", 1e1, 1e-3),
+        _lpg("big_dense_short", 1e1, 3e-3),
+        _lpg("big_dense_long", 1.0, 3e-3),
+        Task("asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04),
+        Task("freeway", PPOConfig(env="Freeway-MinAtar", **_MINATAR), 1e-3, {"b1": 0.9, "b2": 0.99}, adam_return=61.84),
+        Task("breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}, adam_return=50.08),
+        Task("spaceinvaders", PPOConfig(env="SpaceInvaders-MinAtar", **_MINATAR), 7e-3, {"b1": 0.9, "b2": 0.99}, adam_return=167.09),
         Task("gridworld", PPOConfig(env="rand_all", num_envs=1024, num_steps=20, update_epochs=2, num_minibatches=16,
                                     hidden=16, activation="tanh", total_timesteps=30_000_000, bootstrap_truncation=False),
-             1e-4, {"b1": 0.99, "b2": 0.99}),
+             1e-4, {"b1": 0.99, "b2": 0.99}, adam_return=1.0),
         Task("ant", PPOConfig(env="brax-ant", num_envs=2048, num_steps=10, num_minibatches=32, ent_coef=0.0, gamma=0.99,
-                              total_timesteps=50_000_000, **_BRAX_OPEN), 3e-4, {"b1": 0.99, "b2": 0.99}),
+                              total_timesteps=50_000_000, **_BRAX_OPEN), 3e-4, {"b1": 0.99, "b2": 0.99},
+             adam_return=6517.31),
         # Small-budget Brax tasks that Adam learns within minutes on a CPU, run as Optim4RL runs Brax
         # (reward scale 10 as Brax's reference trainer uses for both pendulums).
         Task("inverted_pendulum", PPOConfig(env="brax-inverted_pendulum", num_envs=64, num_steps=32, num_minibatches=8,
                                             gamma=0.97, ent_coef=0.0, total_timesteps=500_000, reward_scale=10.0,
-                                            **_BRAX_OPTIM4RL), 3e-4),
+                                            **_BRAX_OPTIM4RL), 3e-4, tuned={"adam": 3e-4, "rmsprop": 9e-4}),
         Task("inverted_double_pendulum", PPOConfig(env="brax-inverted_double_pendulum", num_envs=64, num_steps=32,
                                                    num_minibatches=8, gamma=0.97, ent_coef=0.0, total_timesteps=1_000_000,
-                                                   reward_scale=10.0, **_BRAX_OPTIM4RL), 3e-4),
+                                                   reward_scale=10.0, **_BRAX_OPTIM4RL), 3e-4,
+             tuned={"adam": 9e-4, "rmsprop": 9e-4}),
         # SPEC 1.6: Optim4RL's Brax generalisation tasks, at the authors' configs (ant: 2048 envs, batch
         # 1024, where the paper's table says 4096 / 2048; humanoid: 5e7 steps, where the table says 1e8).
         _optim4rl_brax("ant", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 100_000_000),
@@ -124,6 +155,12 @@ TASKS: dict[str, Task] = {
         _optim4rl_brax("walker2d", 2048, 512, 20, 8, 1e-3, 0.997, 5.0, 3e-5, 50_000_000),
     ]
 }  # fmt: skip
+
+
+A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
+# The six LPG gridworlds in the authors' order (SPEC 1.5).
+GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
+              "big_dense_long")  # fmt: skip
 
 
 def get_task(name: str) -> Task:

@@ -114,6 +114,10 @@ class OnPolicyAgent:
     def value(self, params, obs) -> jax.Array:
         return self.policy_value(params, obs)[1]
 
+    def env_action(self, action: jax.Array) -> jax.Array:
+        """The env's action for a sampled (and stored) one; the identity unless a policy squashes."""
+        return action
+
     # -- environment interaction -----------------------------------------------------------
     def init(self, key: jax.Array, env_params=None) -> AgentState:
         env_params = self.default_env_params if env_params is None else env_params
@@ -152,7 +156,7 @@ class OnPolicyAgent:
             action = common.sample_action(action_key, dist, self.discrete)
             logp = common.log_prob(dist, action, self.discrete)
             next_obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(step_key, cfg.num_envs), state.env_state, action, env_params
+                jax.random.split(step_key, cfg.num_envs), state.env_state, self.env_action(action), env_params
             )
             done = jnp.logical_or(terminated, truncated)
             learn_reward = reward * cfg.reward_scale

@@ -220,6 +220,17 @@ def log_prob(dist, action: jax.Array, discrete: bool) -> jax.Array:
     return jnp.sum(-0.5 * z**2 - log_std - 0.5 * jnp.log(2 * jnp.pi), -1)
 
 
+def squash(action: jax.Array) -> jax.Array:
+    """A tanh-Gaussian policy's env action from its (stored, Gaussian) pre-tanh sample."""
+    return jnp.tanh(action)
+
+
+def tanh_log_det_jacobian(x: jax.Array) -> jax.Array:
+    """log |d tanh(x) / dx| = log(1 - tanh(x)^2), summed over action dims, in a form that stays
+    finite for large |x| (as brax.training's NormalTanhDistribution)."""
+    return jnp.sum(2.0 * (jnp.log(2.0) - x - jax.nn.softplus(-2.0 * x)), -1)
+
+
 def entropy(dist, discrete: bool) -> jax.Array:
     if discrete:
         logp = jax.nn.log_softmax(dist)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax.linen.initializers import constant
@@ -57,6 +58,24 @@ class GaussianMLP(nn.Module):
         log_std = self.param("log_std", constant(0.0), (self.action_dim,))
         return (mean, jnp.broadcast_to(log_std, mean.shape)), activations
 
+
+class TanhGaussianMLP(nn.Module):
+    """brax.training's continuous policy: an MLP gives each action's location and a raw scale,
+    std = softplus(raw) + 0.001 (state-dependent); the sampled pre-tanh action is squashed by
+    tanh before it reaches the env (:func:`l2o4rl.agents.common.squash`)."""
+
+    hidden: Sequence[int]
+    action_dim: int
+    activation: str = "tanh"
+
+    @nn.compact
+    def __call__(self, x):
+        out, activations = MLP(self.hidden, 2 * self.action_dim, self.activation, head_scale=0.01, name="mlp")(x)
+        loc, raw_scale = jnp.split(out, 2, axis=-1)
+        return (loc, jnp.log(jax.nn.softplus(raw_scale) + MIN_STD)), activations
+
+
+MIN_STD = 0.001  # brax.training's NormalTanhDistribution(min_std)
 
 A2C_INITS = ("lecun", "orthogonal")
 CONV_PADDINGS = ("SAME", "VALID")

@@ -5,13 +5,14 @@
     many = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(0), 8))   # 8 seeds at once
 
 Separate actor and critic MLPs (orthogonal init), categorical or diagonal-Gaussian
-policies, GAE, per-minibatch advantage normalisation, clipped value loss, entropy bonus,
+policies (optionally tanh-squashed, as brax.training's), GAE, per-minibatch advantage normalisation, clipped value loss, entropy bonus,
 per-network gradient clipping, optional observation/reward normalisation (Brax), and
 gymnax 1.0 semantics: bootstrap through ``truncated``, not through ``terminated``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import jax
@@ -22,7 +23,9 @@ from ..config import ConfigError, config, setting
 from . import common
 from .base import AgentState, OnPolicyAgent, OnPolicyConfig, make_train
 from .common import Transition
-from .networks import ACTIVATIONS, MLP, GaussianMLP
+from .networks import ACTIVATIONS, MLP, GaussianMLP, TanhGaussianMLP
+
+POLICIES = ("gaussian", "tanh_gaussian")
 
 
 @config
@@ -30,6 +33,9 @@ class PPOConfig(OnPolicyConfig):
     update_epochs: int = setting(4, ge=1)
     num_minibatches: int = setting(8, ge=1)
     clip_eps: float = setting(0.2, gt=0.0)
+    value_clip: bool = setting(True, doc="clip the value loss by clip_eps as PureJaxRL does (brax.training does not)")
+    policy: str = setting("gaussian", choices=POLICIES, doc="continuous actions: PureJaxRL's Gaussian with a "
+                          "state-independent log-std (the env clips actions) or brax.training's tanh-squashed one")
     hidden: int = setting(64, ge=1, doc="width of the actor's hidden layers (and the critic's unless critic_hidden)")
     num_layers: int = setting(2, ge=1, doc="the actor's hidden layers (and the critic's unless critic_layers)")
     critic_hidden: int | None = setting(None, ge=1, doc="width of the critic's hidden layers; None: hidden")
@@ -51,11 +57,14 @@ class PPO(OnPolicyAgent):
         self.epochs_per_update = cfg.update_epochs
         hidden = (cfg.hidden,) * cfg.num_layers
         critic_hidden = (cfg.critic_hidden or cfg.hidden,) * (cfg.critic_layers or cfg.num_layers)
-        self.actor = (
-            MLP(hidden, self.action_space.n, cfg.activation, head_scale=0.01)
-            if self.discrete
-            else GaussianMLP(hidden, self.action_space.shape[0], cfg.activation)
-        )
+        self.squashed = cfg.policy == "tanh_gaussian"
+        if self.discrete and self.squashed:
+            raise ConfigError(f"PPOConfig.policy = {cfg.policy!r} needs continuous actions; {cfg.env} has discrete ones")
+        if self.discrete:
+            self.actor = MLP(hidden, self.action_space.n, cfg.activation, head_scale=0.01)
+        else:
+            continuous = TanhGaussianMLP if self.squashed else GaussianMLP
+            self.actor = continuous(hidden, self.action_space.shape[0], cfg.activation)
         self.critic = MLP(critic_hidden, 1, cfg.activation, head_scale=1.0)
 
     def init_params(self, key):
@@ -71,23 +80,39 @@ class PPO(OnPolicyAgent):
     def value(self, params, obs):
         return self.critic.apply(params["critic"], obs)[0][:, 0]
 
-    def loss(self, params, batch: Transition, advantages, targets):
-        """The clipped PPO loss on one minibatch, its parts, and the networks' activations."""
+    def env_action(self, action):
+        return common.squash(action) if self.squashed else action
+
+    def loss(self, params, batch: Transition, advantages, targets, key=None):
+        """The clipped PPO loss on one minibatch, its parts, and the networks' activations.
+
+        A tanh-squashed policy's entropy is the Gaussian's plus the squash's log-Jacobian at a
+        fresh sample (drawn with ``key``), as brax.training estimates it."""
         cfg = self.cfg
         dist, value, activations = self.policy_value(params, batch.obs)
         logp = common.log_prob(dist, batch.action, self.discrete)
-        value_clipped = batch.value + jnp.clip(value - batch.value, -cfg.clip_eps, cfg.clip_eps)
-        value_loss = 0.5 * jnp.maximum((value - targets) ** 2, (value_clipped - targets) ** 2).mean()
+        value_loss = (value - targets) ** 2
+        if cfg.value_clip:
+            value_clipped = batch.value + jnp.clip(value - batch.value, -cfg.clip_eps, cfg.clip_eps)
+            value_loss = jnp.maximum(value_loss, (value_clipped - targets) ** 2)
+        value_loss = 0.5 * value_loss.mean()
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         ratio = jnp.exp(logp - batch.log_prob)
         clipped_ratio = jnp.clip(ratio, 1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps)
         actor_loss = -jnp.minimum(ratio * advantages, clipped_ratio * advantages).mean()
-        ent = common.entropy(dist, self.discrete).mean()
+        ent = common.entropy(dist, self.discrete)
+        if self.squashed:
+            ent = ent + common.tanh_log_det_jacobian(common.sample_action(key, dist, False))
+        ent = ent.mean()
         total = actor_loss + cfg.vf_coef * value_loss - cfg.ent_coef * ent
         return total, ({"actor_loss": actor_loss, "value_loss": value_loss, "entropy": ent}, activations)
 
     def update_minibatch(self, state: AgentState, minibatch, epoch, key):
-        (_, (losses, activations)), grads = jax.value_and_grad(self.loss, has_aux=True)(state.params, *minibatch)
+        entropy_key = None
+        if self.squashed:  # only then: the optimizer's key stream stays that of the Gaussian policy
+            key, entropy_key = jax.random.split(key)
+        loss = functools.partial(self.loss, key=entropy_key)
+        (_, (losses, activations)), grads = jax.value_and_grad(loss, has_aux=True)(state.params, *minibatch)
         state = self.apply_gradients(state, grads, activations, epoch, key)
         recorded = (grads, activations) if self.records_internals else None
         return state, ({**losses, "grad_norm": optax.global_norm(grads)}, recorded)

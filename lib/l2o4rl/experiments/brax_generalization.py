@@ -1,8 +1,8 @@
 """Brax generalisation (SPEC 1.6, 2.5; figure 6): optimizers meta-trained only on gridworlds
-train PPO agents on unseen Brax tasks, next to Adam and RMSProp at the same learning rate and
-element-wise clip, and next to each learned optimizer's untrained initialisation (the
-Optim4RL structure alone already trains easy tasks, so the control shows what meta-training
-on gridworlds added).
+train PPO agents on unseen Brax tasks, next to Adam and RMSProp with the same element-wise
+clip at their tuned rates (the task catalog's, from notebook 01's sweep), and next to each
+learned optimizer's untrained initialisation (the Optim4RL structure alone already trains
+easy tasks, so the control shows what meta-training on gridworlds added).
 
 The learned optimizers are the shipped ones of notebooks 04 and 05
 (``data/<trained_from>/trained_optimizers``), so this experiment never meta-trains. The
@@ -27,7 +27,7 @@ from ..meta.gradient import GRIDWORLDS
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import load_meta_params
 from ..store import file_sha256
-from ..tasks import TASKS, get_task
+from ..tasks import SMALL_A2C_ENVS, TASKS, get_task
 from ..trained import KINDS, build, find_trained, template, untrained
 from .baselines import random_policy_return
 from .gradients import record_agent
@@ -135,9 +135,9 @@ register(
             "quick": BraxGeneralizationConfig(tasks=("inverted_pendulum",), total_timesteps=(4_096,), seeds=2,
                                               learned=("optim4rl@gridworlds",), baselines=("adam",),
                                               support_gridworlds=("small_dense_long",), support_timesteps=2_048,
-                                              support_seeds=1, record_gradients=16, a2c_envs=16),
+                                              support_seeds=1, record_gradients=16, a2c_envs=SMALL_A2C_ENVS),
             # ~25 min on 2 cores: a learned optimizer's PPO run costs about twice Adam's
-            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4, a2c_envs=16),
+            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4, a2c_envs=SMALL_A2C_ENVS),
             "paper": BraxGeneralizationConfig(tasks=("optim4rl_ant", "optim4rl_humanoid",
                                                      "optim4rl_inverted_double_pendulum", "optim4rl_walker2d"),
                                               total_timesteps=(100_000_000, 50_000_000, 20_000_000, 50_000_000),

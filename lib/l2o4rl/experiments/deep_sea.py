@@ -99,5 +99,6 @@ register(
                                    total_timesteps=1_000_000, eval_seeds=16),
         },  # fmt: skip
         compute=open_es_deepsea,
+        revision=1,  # the PPO of the fidelity commit: Deep Sea runs moved
     )
 )

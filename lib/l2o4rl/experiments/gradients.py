@@ -30,10 +30,9 @@ from ..config import Config, ConfigError, config, setting
 from ..optim.baselines import BASELINES
 from ..store import Result
 from ..supervised import DATASETS, Classifier, load_images, make_classifier_train
-from ..tasks import TASKS, get_task
+from ..tasks import A2C_TASKS, SMALL_A2C_ENVS, TASKS, get_task
 from .registry import Experiment, register
 
-A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
 MINATAR_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.endswith("MinAtar"))
 IDENTITY_TEST_FRACTION = 0.2
 
@@ -108,9 +107,12 @@ class RecordedRun:
 
 def record_agent(task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array,
                  a2c_envs: int | None = None) -> RecordedRun:  # fmt: skip
-    """Train ``task_name`` with ``optimizer`` for every key; scores are the first and last tenth's mean return."""
+    """Train ``task_name`` with ``optimizer`` at the task's (the authors') learning rate for every key;
+    scores are the first and last tenth's mean return."""
     task = get_task(task_name)
-    train = task.make_train(task.optimizer(optimizer), total_timesteps=timesteps, record_gradients=record,
+    # The gradients an agent sees in the authors' setting, not at a baseline's swept rate.
+    train = task.make_train(task.optimizer(optimizer, learning_rate=task.learning_rate), total_timesteps=timesteps,
+                            record_gradients=record,
                             **task.scaled(a2c_envs))  # fmt: skip
     _, metrics = jax.jit(jax.vmap(train))(keys)
     returns = np.asarray(metrics["episode_return"])
@@ -252,12 +254,12 @@ register(
         figures=("gradients_log_histograms", "gradients_by_stage", "gradients_identity"),
         configs={
             "quick": GradientDistributionConfig(
-                record_gradients=32, seeds=2, a2c_optimizers=("rmsprop",), a2c_timesteps=9_600, a2c_envs=16, ppo_timesteps=24_576,
+                record_gradients=32, seeds=2, a2c_optimizers=("rmsprop",), a2c_timesteps=9_600, a2c_envs=SMALL_A2C_ENVS, ppo_timesteps=24_576,
                 supervised_steps=(60,), identity_epochs=5, identity_learning_rates=(3e-3,), identity_seeds=2,
                 identity_max_sequences=256, identity_batch_size=64, synthetic_segment_length=50,
             ),
             "cpu": GradientDistributionConfig(
-                record_gradients=128, seeds=2, a2c_timesteps=300_000, a2c_envs=16, ppo_timesteps=500_000,
+                record_gradients=128, seeds=2, a2c_timesteps=300_000, a2c_envs=SMALL_A2C_ENVS, ppo_timesteps=500_000,
                 supervised_steps=(600, 2_400),
                 identity_epochs=300, identity_learning_rates=(3e-3, 1e-3), identity_seeds=3, identity_batch_size=128,
                 identity_max_sequences=4096,

@@ -32,7 +32,7 @@ from ..meta.gradient import (
 from ..meta.pipeline import RESET_MODES
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import flat_meta_params
-from ..tasks import get_task
+from ..tasks import SMALL_A2C_ENVS, get_task
 from .registry import Experiment, register
 
 
@@ -99,10 +99,10 @@ register(
         figures=("pipeline_lifetimes", "pipeline_meta_training", "pipeline_vs_lockstep"),
         configs={
             "quick": PipelineConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,), num_agents=4,
-                                    outer_steps=8, eval_seeds=2, a2c_envs=16),
+                                    outer_steps=8, eval_seeds=2, a2c_envs=SMALL_A2C_ENVS),
             # as in notebook 04: from the random init the structure already trains both tasks; evaluations at
             # 16 envs (the authors' 512 would leave a 3e5-step budget 29 updates)
-            "cpu": PipelineConfig(num_agents=16, init="damped", meta_lr=3e-3, a2c_envs=16),
+            "cpu": PipelineConfig(num_agents=16, init="damped", meta_lr=3e-3, a2c_envs=SMALL_A2C_ENVS),
             "paper": PipelineConfig(reset_periods=(64, 288), eval_timesteps=(500_000, 3_000_000), num_agents=64,
                                     outer_steps=1_000, eval_seeds=10),
         },
@@ -169,16 +169,17 @@ register(
         configs={
             "quick": MetaTrainingConfig(tasks=("small_dense_short",), reset_periods=(4,), eval_timesteps=(1_280,),
                                         optimizers=("optim4rl",), baselines=("adam",), init="damped", num_agents=2,
-                                        outer_steps=(4,), eval_seeds=2, gridworld_agents=0, a2c_envs=16),
+                                        outer_steps=(4,), eval_seeds=2, gridworld_agents=0, a2c_envs=SMALL_A2C_ENVS),
             # The conv agents of big_dense_long cost ~1.5 ms per env step for 10 seeds on 2 cores (eight 1e6-step
             # evaluations: ~3.5 h), so cpu scale compares on catch and small_dense_long; the random init's structure
             # alone already trains both, so every learned optimizer starts "damped" (steps 10x too small).
             "cpu": MetaTrainingConfig(tasks=("catch_a2c", "small_dense_long"), reset_periods=(32, 72),
                                       eval_timesteps=(100_000, 300_000), init="damped", outer_steps=(80, 300), meta_lr=3e-3,
-                                      gridworld_agents=4, gridworld_outer_steps=150, a2c_envs=16),
+                                      gridworld_agents=4, gridworld_outer_steps=150, a2c_envs=SMALL_A2C_ENVS),
             "paper": MetaTrainingConfig(reset_periods=(64, 288, 288), eval_timesteps=(500_000, 3_000_000, 10_000_000),
                                         num_agents=64, gridworld_agents=64, gridworld_reset_period=288),
         },
         compute=meta_training,
+        revision=1,  # 1: the baselines at the learning rates of the stored sweep (notebook 01)
     )
 )  # fmt: skip

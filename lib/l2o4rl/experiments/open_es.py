@@ -16,17 +16,15 @@ import shutil
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from ..analysis import final_values
 from ..config import ConfigError, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
-from ..evaluation import training_curves
+from ..evaluation import learning_rate_sweep, training_curves
 from ..labels import label, untrained_label
 from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
-from ..optim.baselines import LION_LR_DIVISOR
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
 from ..runtime import project_root
 from ..tasks import TASKS, get_task
@@ -78,21 +76,6 @@ class OpenESConfig(ESConfig):
             raise ConfigError("OpenESConfig.baselines must include 'adam': its return normalises the fitness")
 
 
-def base_learning_rate(task: str, name: str) -> float:
-    rate = get_task(task).learning_rate
-    return rate / LION_LR_DIVISOR if name == "lion" else rate
-
-
-def sweep_learning_rates(task: str, name: str, settings: dict[str, Any], rates: np.ndarray, keys, env_params=None):
-    """Final returns ``(rates, seeds)`` of baseline ``name`` at each learning rate (one compilation)."""
-    spec = get_task(task)
-
-    def final(rate, key, params):
-        return spec.make_train(spec.optimizer(name, learning_rate=rate), **settings)(key, params)[1]["episode_return"][-1]
-
-    return np.asarray(jax.jit(jax.vmap(jax.vmap(final, (None, 0, 0)), (0, None, None)))(jnp.asarray(rates), keys, env_params))
-
-
 def final_returns(curves: pd.DataFrame) -> pd.Series:
     """Per seed, the return at the last update of each curve."""
     returns = curves[curves["metric"] == "episode_return"]
@@ -122,14 +105,14 @@ class Evaluator:
     def baselines(self, cfg: OpenESConfig, seed: int, rates: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
         """Evaluate every baseline at its best swept learning rate (or at the given ``rates``);
         returns tuned Adam's mean final return and the rates used."""
-        settings = {"total_timesteps": self.steps, **INNER_SHAPES[cfg.inner]}
         tune_keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2), cfg.eval_seeds)
         rates, adam = dict(rates or {}), np.nan
         for name in cfg.baselines:
             if name not in rates:
-                candidates = base_learning_rate(self.task, name) * np.asarray(cfg.lr_factors)
+                candidates = get_task(self.task).default_learning_rate(name) * np.asarray(cfg.lr_factors)
                 if len(candidates) > 1:
-                    sweep = sweep_learning_rates(self.task, name, settings, candidates, tune_keys, self.env_params)
+                    sweep = learning_rate_sweep(self.task, name, candidates, tune_keys, self.steps,
+                                                overrides=INNER_SHAPES[cfg.inner], env_params=self.env_params)[..., -1]
                     candidates = candidates[[int(np.nanargmax(np.nanmean(sweep, axis=1)))]]
                 rates[name] = float(candidates[0])
             curves = self.run(label(name), get_task(self.task).optimizer(name, learning_rate=rates[name]))
@@ -284,6 +267,7 @@ register(
                                   baselines=("adam",), eval_seeds=16, record_dormancy=True, untrained_controls=False),
         },  # fmt: skip
         compute=open_es,
+        revision=1,  # the PPO of the fidelity commit: Catch runs (Adam's normaliser too) moved
     )
 )
 

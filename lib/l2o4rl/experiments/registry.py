@@ -30,6 +30,10 @@ class Experiment:
 
     ``revision`` is bumped when a code change alters what ``compute`` returns for an unchanged
     config (a fidelity fix, say): a stored result of another revision is stale and recomputed.
+
+    ``pieces(config) -> [overrides, ...]`` splits a long computation into pieces stored (and
+    reused) one by one, e.g. one per task (:func:`per_task`), so that a run cut off loses one
+    piece at most; their tables are concatenated into one result.
     """
 
     name: str
@@ -39,6 +43,7 @@ class Experiment:
     compute: Callable[..., tuple[Tables, Arrays]]
     inputs: Callable[[Any, Path], tuple[dict[str, Any], dict[str, str]]] | None = None
     revision: int = 0
+    pieces: Callable[[Any], list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -52,13 +57,34 @@ class Experiment:
     def load_or_run(
         self, scale: str, seed: int, data_dir: str | os.PathLike, recompute: bool = False, **overrides: Any
     ) -> Result:
-        """The stored result for this scale, seed and config, computed and saved when missing."""
+        """The stored result for this scale, seed and config, computed and saved when missing
+        (piece by piece where the experiment has ``pieces``)."""
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
+        if self.pieces is None:
+            return self._load_or_run(store, cfg, seed, data_dir, recompute)
+        return Result.merge([self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute)
+                             for piece in self.pieces(cfg)])  # fmt: skip
+
+    def _load_or_run(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool) -> Result:
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
         if self.revision:  # recorded beside the inputs, so an older revision's result is stale
             record = {**(record or {}), "revision": str(self.revision)}
-        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record)
+        def announce(stored: Result | None) -> None:
+            what = f"{self.name} [{store.scale}, seed {seed}, key {store.path(self.name, cfg, seed).name}]"
+            if stored is None:
+                print(f"{what}: no stored result, computing", flush=True)
+            else:
+                print(f"{what}: computing; the stored result it replaces took {stored.provenance['wall_time_s']:.0f} s "
+                      f"on {stored.provenance['device']['device_kind']}", flush=True)  # fmt: skip
+
+        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record,
+                      announce=announce)  # fmt: skip
+
+
+def per_task(cfg: Any) -> list[dict[str, Any]]:
+    """One piece per task of a config with ``tasks`` and one ``total_timesteps`` per task."""
+    return [{"tasks": (task,), "total_timesteps": (steps,)} for task, steps in zip(cfg.tasks, cfg.total_timesteps)]
 
 
 EXPERIMENTS: dict[str, Experiment] = {}

@@ -38,22 +38,19 @@ from ..agents.common import gae
 from ..config import Config, check_choice, config, setting
 from ..envs import make
 from ..optim.optim4rl import HEADS, L2L, LinearOptim, Optim4RL
-from ..tasks import TASKS, get_task
+from ..tasks import A2C_TASKS, GRIDWORLDS, get_task
 from .loop import NONFINITE, run_outer_loop
 from .pipeline import RESET_MODES, advance_ages, reset_mask, reset_offsets, select_agents
 
 META_OPTIMIZERS = {"optim4rl": Optim4RL, "linear_optim": LinearOptim, "l2l": L2L}
-A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
 INITS = ("random", "zero", "damped")
 META_LOSSES = ("a2c", "actor")
 CLIP_KINDS = ("global_norm", "value")
 DAMPING = 0.1  # the "damped" init: random, with every step this many times as large
 
 # Multi-task meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent lr.
-GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
-              "big_dense_long")  # fmt: skip
-GRIDWORLD_REWARD_SCALES = (1e3, 1e2, 1e2, 1e1, 1e1, 1.0)
-GRIDWORLD_LEARNING_RATES = (1e-3, 3e-3, 3e-3, 3e-3, 1e-3, 3e-3)
+GRIDWORLD_REWARD_SCALES = tuple(get_task(name).mix_reward_scale for name in GRIDWORLDS)
+GRIDWORLD_LEARNING_RATES = tuple(get_task(name).mix_learning_rate for name in GRIDWORLDS)
 # Each task's meta-gradient is rescaled to this norm before averaging: one value of the authors'
 # max_norm sweep (-1, 1e2, 1, 1e-2 in grid_meta.json).
 GRIDWORLD_TASK_GRAD_NORM = 1.0

@@ -1,5 +1,5 @@
 """Optimizers: hand-designed baselines by name, and (later) learned optimizers as optax transformations."""
 
-from .baselines import BASELINES, TUNED_ADAM, baseline
+from .baselines import BASELINES, baseline
 
-__all__ = ["BASELINES", "TUNED_ADAM", "baseline"]
+__all__ = ["BASELINES", "baseline"]

@@ -1,7 +1,9 @@
-"""Hand-designed optimizers by name, with the tuned settings of the papers (SPEC 2.4, 1.5).
+"""Hand-designed optimizers by name, with every setting checked.
 
-    opt = baseline("adam", env="Breakout-MinAtar")      # OPEN's tuned Adam for Breakout
     opt = baseline("rmsprop", learning_rate=3e-3)
+    opt = get_task("breakout").optimizer("adam")   # OPEN's tuned Adam for Breakout (l2o4rl.tasks)
+
+Per-task tuned settings live in the task catalog (``l2o4rl.tasks``), not here.
 """
 
 from __future__ import annotations
@@ -14,16 +16,6 @@ from ..config import ConfigError, check_choice
 
 BASELINES = ("adam", "rmsprop", "sgd", "lion")
 
-# OPEN's tuned Adam (learning rate, b1, b2) per environment (SPEC 2.4).
-TUNED_ADAM: dict[str, dict[str, float]] = {
-    "Asterix-MinAtar": {"learning_rate": 3e-3, "b1": 0.9, "b2": 0.999},
-    "Freeway-MinAtar": {"learning_rate": 1e-3, "b1": 0.9, "b2": 0.99},
-    "Breakout-MinAtar": {"learning_rate": 1e-2, "b1": 0.9, "b2": 0.99},
-    "SpaceInvaders-MinAtar": {"learning_rate": 7e-3, "b1": 0.9, "b2": 0.99},
-    "brax-ant": {"learning_rate": 3e-4, "b1": 0.99, "b2": 0.99},
-    "gridworld": {"learning_rate": 1e-4, "b1": 0.99, "b2": 0.99},
-}
-
 # Lion's sign updates are larger than Adam's; its authors advise a 3-10x smaller step.
 LION_LR_DIVISOR = 3.0
 
@@ -35,26 +27,18 @@ _ALLOWED = {
 }
 
 
-def baseline(name: str, env: str | None = None, **settings: Any) -> optax.GradientTransformation:
-    """The optimizer ``name``; ``env`` starts from that env's tuned Adam settings, which
-    explicit ``settings`` override. RMSProp, SGD and Lion take the tuned Adam learning rate
-    (Lion divided by :data:`LION_LR_DIVISOR`) where no tuned value of their own exists."""
+def baseline(name: str, **settings: Any) -> optax.GradientTransformation:
+    """The optimizer ``name`` with ``settings`` (a ``learning_rate`` at least)."""
     check_choice("optimizer", name, BASELINES)
-    tuned = dict(TUNED_ADAM[env]) if env in TUNED_ADAM else {}
-    if name != "adam":
-        tuned = {"learning_rate": tuned["learning_rate"]} if tuned else {}
-    if name == "lion" and tuned:
-        tuned["learning_rate"] /= LION_LR_DIVISOR
-    merged = {**tuned, **settings}
-    for key in merged:
+    for key in settings:
         if key not in _ALLOWED[name]:
             raise ConfigError(f"optimizer {name!r} has no setting {key!r}; valid settings: {', '.join(_ALLOWED[name])}")
-    if "learning_rate" not in merged:
-        raise ConfigError(f"optimizer {name!r} needs a learning_rate (or an env with tuned settings: {', '.join(TUNED_ADAM)})")
+    if "learning_rate" not in settings:
+        raise ConfigError(f"optimizer {name!r} needs a learning_rate (a task's tuned one: get_task(name).optimizer({name!r}))")
     if name == "adam":
-        return optax.adam(**merged)
+        return optax.adam(**settings)
     if name == "rmsprop":
-        return optax.rmsprop(**merged)
+        return optax.rmsprop(**settings)
     if name == "sgd":
-        return optax.sgd(**merged)
-    return optax.lion(**{"weight_decay": 0.0, **merged})  # optax's default decays weights; a baseline should not
+        return optax.sgd(**settings)
+    return optax.lion(**{"weight_decay": 0.0, **settings})  # optax's default decays weights; a baseline should not
