@@ -13,7 +13,7 @@ from ..config import Config, config, setting
 from ..envs import make
 from ..evaluation import learning_rate_sweep, training_curves
 from ..optim.baselines import BASELINES
-from ..tasks import SMALL_A2C_ENVS, TASKS, get_task
+from ..tasks import BRAX_TASKS, SMALL_A2C_ENVS, TASKS, get_task
 from .registry import Experiment, per_task, register
 
 
@@ -153,7 +153,7 @@ register(
 
 @config
 class BraxReferenceConfig(Config):
-    tasks: tuple[str, ...] = setting(("inverted_pendulum",), each_in=[n for n, t in TASKS.items() if t.config.env.startswith("brax-")])
+    tasks: tuple[str, ...] = setting(("inverted_pendulum",), each_in=BRAX_TASKS)
     total_timesteps: tuple[int, ...] = setting((300_000,), one_per="tasks", doc="one budget per task")
     seeds: int = setting(3, ge=1)
     num_evals: int = setting(6, ge=2, doc="evaluations of brax's trainer, the first before training")

@@ -27,13 +27,12 @@ from ..meta.gradient import GRIDWORLDS
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import load_meta_params
 from ..store import file_sha256
-from ..tasks import SMALL_A2C_ENVS, TASKS, get_task
+from ..tasks import BRAX_TASKS, SMALL_A2C_ENVS, get_task
 from ..trained import KINDS, build, find_trained, template, untrained
 from .baselines import random_policy_return
 from .gradients import record_agent
 from .registry import Experiment, register
 
-BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.startswith("brax-"))
 SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
 
 
