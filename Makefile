@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.notebooks run
 PYTEST_WORKERS ?= 2
 
-.PHONY: install test test-slow quick reproduce paper sync check-notebooks bench clean
+.PHONY: install test test-slow quick reproduce paper sync check-notebooks check-figures bench clean
 
 install: $(INSTALLED)
 
@@ -36,6 +36,9 @@ sync: $(INSTALLED)
 
 check-notebooks: $(INSTALLED)
 	$(BIN)/python -m l2o4rl.notebooks check
+
+check-figures: $(INSTALLED)
+	$(BIN)/python -m l2o4rl.notebooks check-figures
 
 bench: $(INSTALLED)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

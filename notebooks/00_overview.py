@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
 seed = 0
-recompute = False  # True: ignore stored results in data/ and recompute
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
 data_dir = "../data"
 figures_dir = "../figures"
 

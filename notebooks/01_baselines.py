@@ -33,12 +33,13 @@
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
 seed = 0
-recompute = False  # True: ignore stored results in data/ and recompute
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
 data_dir = "../data"
 figures_dir = "../figures"
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib.ticker import EngFormatter
 import numpy as np
 
 import l2o4rl
@@ -66,7 +67,7 @@ print(result.describe())
 # %%
 final = final_values(curves, ["task", "optimizer"])
 table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count"]).unstack("optimizer")
-table["random policy"] = floors
+table[("random policy", "")] = floors  # a full-length key on the two-level columns
 table
 
 # %%
@@ -81,32 +82,25 @@ np.atleast_1d(axes)[0].legend(fontsize="small")
 save_figure(fig, figures_dir, "baselines_adam_vs_rmsprop")
 
 # %% [markdown]
-# **Pending rerun.** The baselines now run at the sweep's rates (below), the pendulum as
-# brax.training runs it (ratio clip 0.3, unclipped value loss) at 3e5 steps, and the
-# experiment is stored per task; the session that made these changes stored the Catch piece
-# only, so the next `cpu` run computes the others (about 30 minutes). The table and text that
-# follow are the earlier run's, at the shared learning rate.
-#
-# What the earlier `cpu`-scale run showed (5 seeds; 1,952 s on 2 cores shared with other jobs), with
-# the authors' settings (README, "Where we differ": time-outs end the return; the LPG
+# What the `cpu`-scale run shows (5 seeds, each task a stored piece; 2,572 s on 2 cores),
+# with the authors' settings (README, "Where we differ": time-outs end the return; the LPG
 # gridworld's respawn rules, border and A2C initialisation, here with 16 envs where the
-# authors use 512; the pendulum run as Optim4RL runs Brax, observations normalised from raw
-# statistics, rewards scaled by 10, brax.training's networks):
+# authors use 512; the pendulum run as Optim4RL runs Brax: observations normalised from raw
+# statistics, rewards scaled by 10, brax.training's networks, ratio clip 0.3, unclipped value
+# loss) and each baseline at the best learning rate of the sweep below (OPEN's published
+# tuned Adam on Breakout):
 #
 # | final return | Adam | RMSProp | random |
 # |---|---|---|---|
-# | Catch (PPO, 1e5 steps) | 0.99 | 0.96 | -0.60 |
-# | small_dense_long (A2C, 1e6) | 11.6 | 14.6 | -0.05 |
+# | Catch (PPO, 1e5 steps) | 0.99 | 0.98 | -0.60 |
+# | small_dense_long (A2C, 1e6) | 21.2 (lr 9e-3) | 14.6 (lr 3e-2) | -0.05 |
 # | Breakout-MinAtar (PPO, 2e6) | 26.1 | 17.7 | 0.42 |
-# | inverted_pendulum (PPO, 5e5) | 342 (seed std 176) | 500 (std 20) | 23 |
+# | inverted_pendulum (PPO, 3e5) | 597 (seed std 80) | 585 (std 227) | 23 |
 #
-# Both optimizers solve Catch and learn every task far above a random policy. On Breakout
-# Adam (OPEN's tuned settings) is ahead; on small_dense_long and inverted_pendulum RMSProp is
-# ahead at the shared learning rate (the papers' rates: Optim4RL's 0.03 for the small
-# gridworlds, Brax's 3e-4), though far less than before the fidelity fixes (small_dense_long
-# 38 vs 10, pendulum 660 vs 180: the observation statistics bug hit Adam's pendulum runs
-# hardest). "Same learning rate for both" is the papers' protocol, not a claim that the two
-# are equally tuned; a stored learning-rate sweep per baseline is still to come.
+# Both optimizers solve Catch and learn every task far above a random policy. Tuned, Adam is
+# ahead on small_dense_long (21.2 against 11.6 at the papers' shared rate of 0.03, where
+# RMSProp led) and level with RMSProp on the pendulum; on Breakout, Adam with OPEN's tuned
+# settings is ahead of RMSProp at the same rate.
 #
 # ## Checks
 # At `cpu` scale and above: Adam solves Catch, learns the gridworld far above a random
@@ -160,7 +154,8 @@ for ax, task in zip(axes[0], sweep_tasks):
         ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15, linewidth=0)
         chosen = get_task(task).baseline_learning_rate(optimizer)
         ax.axvline(chosen, color=line.get_color(), linestyle=":", linewidth=1)
-    ax.set(xscale="log", title=task, xlabel="learning rate", ylabel="final return" if task == sweep_tasks[0] else "")
+    ax.set(xscale="log", xlabel="learning rate", ylabel="final return" if task == sweep_tasks[0] else "")
+    ax.set_title(task.replace("_", " ").replace("inverted ", "inverted\n"), fontsize="medium")  # long names on two lines
 axes[0, 0].legend(fontsize="small")
 save_figure(fig, figures_dir, "baselines_lr_sweep")
 
@@ -200,9 +195,7 @@ if scale == "cpu":
 # Adam after 1e7 steps (SPEC 2.4: Breakout 50.08). Our PPO with the same settings and the
 # same tuned Adam, at the same budget, should land near it: a check of our inner loop, not
 # of any optimizer. At `cpu` scale: Breakout, 3 seeds (each game is a stored piece; `paper`
-# runs all four with 16 seeds). **Pending**: the session that built this check did not
-# finish the 3 x 1e7 Breakout steps (about 15 minutes on 2 free cores); the next `cpu` run
-# computes them.
+# runs all four with 16 seeds; 1,427 s on 2 cores shared with another job).
 
 # %%
 minatar = experiments.get("minatar_adam").load_or_run(scale, seed, data_dir, recompute=recompute)
@@ -221,8 +214,20 @@ for ax, game in zip(axes[0], games):
     plot_curves(ax, minatar_summary[minatar_summary["task"] == game].assign(optimizer="ours: PPO + Adam"), hue="optimizer")
     ax.axhline(get_task(game).adam_return, color="k", linestyle="--", linewidth=1, label="authors' Adam (1e7 steps)")
     ax.set(title=game, ylabel="episode return")
-axes[0, 0].legend(fontsize="small")
+axes[0, 0].legend(fontsize="x-small", loc="lower right")
 save_figure(fig, figures_dir, "baselines_minatar_adam")
+
+# %% [markdown]
+# At `cpu` scale our PPO with the authors' tuned Adam reaches 39.1 on Breakout after 1e7
+# steps (3 seeds: 61.2, 17.9, 38.3), 0.78 of the authors' 50.08. The seeds spread widely, as
+# Breakout's do (one stays on the 18-point plateau the others leave); a 3-seed mean cannot
+# separate 0.78 from 1, so the check asks only that each game's mean lies within a factor of
+# two of the authors' return: our inner loop trains at the authors' scale, not at a tenth of
+# it or beyond it.
+
+# %%
+if scale != "quick":
+    assert check["ratio"].between(0.5, 2.0).all(), f"our PPO + Adam vs the authors' MinAtar returns:\n{check}"
 
 # %% [markdown]
 # ## Our Brax PPO against brax.training's own trainer
@@ -251,7 +256,8 @@ for ax, task in zip(axes[0], reference_tasks):
     for trainer, rows in reference[reference["task"] == task].groupby("trainer", sort=False):
         mean = rows.groupby("env_steps")["return"].mean()
         ax.plot(mean.index, mean.to_numpy(), marker="o" if trainer != "ours" else None, label=trainer)
-    ax.set(title=task, xlabel="env steps", ylabel="episode return" if task == reference_tasks[0] else "")
+    ax.set(title=task, xlabel="environment steps", ylabel="episode return" if task == reference_tasks[0] else "")
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 100k, not 100000: the tick labels fit
 axes[0, 0].legend(fontsize="small")
 save_figure(fig, figures_dir, "baselines_brax_reference")
 

@@ -40,7 +40,7 @@
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
 seed = 0
-recompute = False  # True: ignore stored results in data/ and recompute
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
 data_dir = "../data"
 figures_dir = "../figures"
 
@@ -57,7 +57,7 @@ from l2o4rl import experiments
 from l2o4rl import gradients as stats
 from l2o4rl.experiments.gradients import DRIFT, SMALL, WIDTH, gradient_samples, identity_measure
 from l2o4rl.identity import ENCODINGS, best_rate_accuracy
-from l2o4rl.plotting import PAPER_WIDTH_IN, save_figure, set_style
+from l2o4rl.plotting import PAPER_WIDTH_IN, save_figure, set_style, stripplot
 
 set_style()
 experiment = experiments.get("gradient_distribution")
@@ -142,7 +142,7 @@ fig.legend(*panels[0].get_legend_handles_labels(), loc="outside upper center", n
 ax_drift = fig.add_subplot(grid[1, :])
 bars = dict(x="drift", y="learner", order=learners)
 sns.barplot(begin_end, **bars, hue="learner", errorbar=("ci", 90), seed=seed, alpha=0.7, ax=ax_drift)
-sns.stripplot(begin_end, **bars, color="k", size=4, ax=ax_drift)
+stripplot(begin_end, **bars, color="k", size=4, ax=ax_drift, seed=seed)
 ax_drift.set(xlabel="drift, beginning -> end (W1, decades)", ylabel="")
 ax_drift.tick_params(axis="y", labelsize="x-small")
 save_figure(fig, figures_dir, "gradients_by_stage")
@@ -163,7 +163,7 @@ agent_source = numbers.loc[numbers["measure"] == identity_measure("raw"), "learn
 fig, (ax_bar, ax_curve) = plt.subplots(1, 2, figsize=(PAPER_WIDTH_IN, 2.8), layout="constrained", width_ratios=(1.1, 1))
 by_encoding = dict(y="test_accuracy", hue="encoding", hue_order=ENCODINGS)
 sns.barplot(best, x="data", **by_encoding, errorbar=("ci", 90), seed=seed, alpha=0.8, ax=ax_bar)
-sns.stripplot(best, x="data", **by_encoding, dodge=True, palette="dark:k", size=3, legend=False, ax=ax_bar)
+stripplot(best, x="data", **by_encoding, dodge=True, palette="dark:k", size=3, legend=False, ax=ax_bar, seed=seed)
 ax_bar.set(ylabel="accuracy (within +-10%)", xlabel="", ylim=(0, 1))
 ax_bar.legend(fontsize="x-small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, title="encoding",
               title_fontsize="x-small")  # fmt: skip

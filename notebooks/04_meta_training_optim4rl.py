@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
 seed = 0
-recompute = False  # True: ignore stored results in data/ and recompute
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
 data_dir = "../data"
 figures_dir = "../figures"
 
@@ -78,42 +78,34 @@ table = final.groupby(["task", "optimizer"])["value"].agg(["mean", "std", "count
 table
 
 # %% [markdown]
-# **Pending rerun.** Adam and RMSProp now run at the best rates of notebook 01's stored sweep
-# (Catch: 1e-2 for both, 10x the agent rate; small_dense_long: Adam 9e-3, RMSProp 3e-2), so
-# this experiment is at revision 1 and its stored `cpu` result is stale until the next `cpu`
-# run (about 55 minutes; it did not fit in the session that tuned the baselines). The
-# meta-training does not depend on those rates, so the learned optimizers and their numbers
-# below stay; Adam's and RMSProp's change. What the sweep already shows at the same budget
-# and envs (3 seeds): tuned Adam reaches 1.00 on Catch and 15.1 on small_dense_long, so
-# Optim4RL's 0.74 on Catch is about three quarters of tuned Adam, below the 80% the check
-# below asks for, and "near Adam" no longer describes it; the claim that stands is "learned
-# from scratch, against its own untrained start". The table and text that follow are the
-# earlier run's, with the baselines at the shared rate.
-#
-# What the earlier `cpu`-scale run showed (10 seeds, evaluation agents with 16 envs; the authors'
+# What the `cpu`-scale run shows (10 seeds, evaluation agents with 16 envs; the authors'
 # structures: GRU + MLP [16, 16] heads, Optim4RL's sign of m learned, actor-only meta-loss,
-# element-wise meta-gradient clip 1). Every learned optimizer starts "damped": its random
-# initialisation with every step 10x smaller, because the random initialisation of the
-# Optim4RL structure already trains both tasks and would leave nothing for meta-training to
-# show. 3,330 s on 2 cores (25 min of it the six-gridworld Optim4RL).
+# element-wise meta-gradient clip 1; Adam and RMSProp at the best rates of notebook 01's
+# stored sweep: Catch 1e-2 for both, 10x the agent rate; small_dense_long Adam 9e-3, RMSProp
+# 3e-2). Every learned optimizer starts "damped": its random initialisation with every step
+# 10x smaller, because the random initialisation of the Optim4RL structure already trains
+# both tasks and would leave nothing for meta-training to show. 4,841 s on 2 cores shared
+# with other jobs (the six-gridworld Optim4RL about 40 min of it).
 #
 # | final return | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | LinearOptim | L2L |
 # |---|---|---|---|---|---|---|
-# | Catch (1e5 steps, 80 outer steps) | 0.80 | 0.72 | **0.74** | -0.52 | -0.58 | -0.60 |
-# | small_dense_long (3e5 steps, 300 outer steps) | 8.7 | 15.2 | 6.6 | 7.6 | 0.00 | 0.11 |
+# | Catch (1e5 steps, 80 outer steps) | 0.99 | 0.99 | **0.74** | -0.52 | -0.58 | -0.60 |
+# | small_dense_long (3e5 steps, 300 outer steps) | 15.5 | 15.2 | 6.6 | 7.6 | 0.00 | 0.11 |
 #
 # - **Learned from scratch on Catch**: meta-gradients turn the damped Optim4RL, which does
-#   not learn Catch (-0.52), into one that does (0.74, 92% of Adam, above RMSProp; every seed
-#   above every untrained seed). With our first port's structure (one dense layer per head,
-#   the whole A2C loss as meta-loss) the same 80 outer steps reached only 0.02.
+#   not learn Catch (-0.52), into one that does (0.74; every seed above every untrained seed).
+#   That is three quarters of tuned Adam (0.99): at the shared rate, where Adam reached 0.80,
+#   it looked like 92% of Adam and above RMSProp; tuned, both hand-designed optimizers solve
+#   Catch and the learned one does not match them. With our first port's structure (one dense
+#   layer per head, the whole A2C loss as meta-loss) the same 80 outer steps reached only 0.02.
 # - **Not on small_dense_long**: there the damped start already trains the task (7.6) and
-#   meta-training left it no better (6.6, seed std 0.7-0.9; 76% of Adam). Earlier, with our
+#   meta-training left it no better (6.6, seed std 0.7-0.9; 42% of tuned Adam). Earlier, with our
 #   first port's structure and the gridworld without the authors' respawn rules, it went
 #   5.4 -> 12.7. So "learned from scratch" holds here on one of the two tasks.
 # - **LinearOptim and L2L fail** from the same start: their agents stay at the random
 #   policy's return on both tasks, trained or not (the paper's finding).
-# - RMSProp at the shared learning rate was far ahead on small_dense_long; tuned, Adam and
-#   RMSProp end level there (notebook 01's sweep: 15.1 and 14.9).
+# - RMSProp at the shared learning rate was far ahead of Adam on small_dense_long (15.2
+#   against 8.7); tuned, the two end level (15.5 and 15.2).
 # - big_dense_long is left to `paper` scale: its conv agents cost ~1.5 ms per env step for
 #   10 seeds on 2 cores, ~3.5 h for the eight 1e6-step evaluations.
 # - The agents' returns during meta-training (below) stay near zero: an agent lives only
@@ -151,7 +143,8 @@ shipped = ship_all(data_dir, scale, result.arrays, init=config.init, seed=seed, 
 # ## Checks
 # At `cpu` scale and above: on every task every seed of the meta-trained Optim4RL ends above
 # the means of the meta-trained LinearOptim and L2L; on Catch every seed also ends above the
-# mean of its untrained start, and the mean reaches at least 80% of Adam's. On
+# mean of its untrained start, and the mean reaches 60-90% of tuned Adam's (about three
+# quarters, as said above, so that the text cannot go stale). On
 # small_dense_long the meta-trained mean stays below the untrained one, as said above (so the
 # text cannot go stale).
 
@@ -172,6 +165,6 @@ if scale != "quick":
                 f"{task}: a meta-trained Optim4RL seed ends at {worst_trained:.2f}, {other} averages {other_mean:.2f}"
             )
     ratio = finals("catch_a2c", "Optim4RL").mean() / finals("catch_a2c", "Adam").mean()
-    assert ratio >= 0.8, f"Optim4RL reaches {ratio:.0%} of Adam on Catch"
+    assert 0.6 <= ratio < 0.9, f"Optim4RL reaches {ratio:.0%} of tuned Adam on Catch; update the text"
     trained, start = finals("small_dense_long", "Optim4RL").mean(), finals("small_dense_long", "Optim4RL (untrained)").mean()
     assert trained < start, f"small_dense_long: meta-training now improves on the damped start ({start:.2f} -> {trained:.2f})"

@@ -34,7 +34,7 @@
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
 seed = 0
-recompute = False  # True: ignore stored results in data/ and recompute
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
 data_dir = "../data"
 figures_dir = "../figures"
 
@@ -97,7 +97,9 @@ table.round(2)
 # coordinates inside the 0.5-99.5 percentile range of the gridworld gradients.
 
 # %%
-histograms, coverage = result.tables["support_histograms"], result.tables["support_coverage"]
+support = experiments.get("brax_gradient_support").load_or_run(scale, seed, data_dir, recompute=recompute)
+print(support.describe())
+histograms, coverage = support.tables["support_histograms"], support.tables["support_coverage"]
 fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN * 0.8, 2.6), layout="constrained")
 for (group, task), rows in histograms.groupby(["group", "task"], sort=False):
     centres = (rows["bin_low"] + rows["bin_high"]) / 2
@@ -107,6 +109,20 @@ ax.set(xlabel="log10(|g| + 1e-8)", ylabel="share of coordinates")
 ax.legend(fontsize="x-small")
 save_figure(fig, figures_dir, "brax_gradient_support")
 coverage.round(3)
+
+# %% [markdown]
+# With the authors' Brax PPO (rewards scaled by 10 and not normalised, brax.training's 5 x 256
+# value network, unclipped value loss) the gridworlds do **not** cover the Brax gradients at
+# `cpu` scale (experiment `brax_gradient_support`: Adam-trained agents, 2 seeds, 1e5 steps,
+# 489 s on 2 cores shared with other jobs): only 20% of inverted_pendulum's recorded raw
+# coordinates and 2% of inverted_double_pendulum's lie inside the gridworld gradients' 0.5-99.5
+# percentile range. The Brax gradients are larger, not smaller: their median log10|g| is
+# about -1.3 and 0.8, above the gridworlds' 99.5th percentiles (-1.8 on small_dense_long, -3.3
+# on big_dense_short), and the element-wise clip at 1 caps what an optimizer sees of them. The
+# earlier code's Brax agents (reward normalisation, 2 x 64 tanh networks) had 95-96% of their
+# coordinates inside that range. So whatever the gridworld-trained optimizers do on Brax below,
+# they do on gradient magnitudes they never met in meta-training (their sign/log input
+# processing maps them to inputs beyond the trained range, clipped at log10 1 = 0).
 
 # %% [markdown]
 # **Pending rerun.** The fidelity fixes (README, "Where we differ from the authors' code":
@@ -137,22 +153,21 @@ coverage.round(3)
 #   needs the paper-scale ES (a GPU).
 # - LinearOptim and L2L (meta-trained on small_dense_long) stay near or below the random
 #   policy on inverted_pendulum; on inverted_double_pendulum L2L reaches 513, half of Adam.
-# - Support: 95-96% of the Brax agents' gradient coordinates fall inside the range the
-#   gridworld agents' gradients span, which is wider (6.1 decades vs 4.3-4.7).
 #
 # ## Checks
 # At `cpu` scale and above: every run ends finite; the gridworld-trained Optim4RL learns every
 # Brax task well above a random policy (its margin over random is at least a quarter of
-# Adam's); the gridworld gradients cover most (>= 90%) of each Brax task's gradients.
+# Adam's); at `cpu` scale the gridworld gradients cover under half of each Brax task's, as
+# said above (so the text cannot go stale).
 
 # %%
 assert np.isfinite(final["value"]).all(), "every run ends with a finite return"
-assert coverage["share_in_gridworld_range"].between(0, 1).all(), "coverage is a share"
 if scale != "quick":
     for task in tasks:
         adam_margin = means.loc["Adam", task] - floors[task]
         margin = means.loc["Optim4RL", task] - floors[task]
         assert adam_margin > 0, f"{task}: Adam does not beat a random policy"
         assert margin >= 0.25 * adam_margin, f"{task}: Optim4RL ends {margin:.1f} above random (Adam {adam_margin:.1f})"
+if scale == "cpu":
     brax_coverage = coverage[coverage["task"].isin(tasks)]["share_in_gridworld_range"]
-    assert (brax_coverage >= 0.9).all(), f"gridworld gradients cover only {brax_coverage.min():.0%} of a Brax task's"
+    assert (brax_coverage < 0.5).all(), f"gridworld gradients now cover {brax_coverage.max():.0%} of a Brax task's; update the text"

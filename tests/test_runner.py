@@ -88,6 +88,21 @@ def test_cli_exits_nonzero_naming_the_failing_notebook(project):
     assert bad.returncode == 2 and "unknown notebook '07'; valid choices: '02_fails'" in bad.stderr
 
 
+def test_cli_stored_only_injects_recompute_never_and_streams_the_notebooks_stderr(project):
+    (project / "notebooks" / "01_echo.py").write_text(
+        ECHO_PARAMETERS + "\n# %%\nimport sys\nprint('exp [cpu, seed 0, key k]: loaded', file=sys.stderr)\n")
+    data = project / "d"
+    data.mkdir()
+    env = {**os.environ, "L2O4RL_ROOT": str(project)}
+    run = [sys.executable, "-m", "l2o4rl.notebooks", "run", "--no-progress", "--data-dir", str(data)]
+    proc = subprocess.run(run + ["--stored-only"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((data / "parameters.json").read_text())["recompute"] == "never"
+    assert "exp [cpu, seed 0, key k]: loaded" in proc.stderr  # while it runs, not only in the executed copy
+    both = subprocess.run(run + ["--stored-only", "--recompute"], env=env, capture_output=True, text=True)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
 def test_notebook_without_parameters_cell_is_refused(project):
     notebook = project / "notebooks" / "03_plain.py"
     notebook.write_text(HEADER + "\n# %%\nx = 1\n")

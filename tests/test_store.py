@@ -170,16 +170,36 @@ def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_pa
     # a run with one more task computes only that piece
     experiment.load_or_run("quick", 0, tmp_path, tasks=("a", "b", "c"), total_timesteps=(2, 3, 1))
     assert computed == [("a",), ("b",), ("c",)]
+    assert "inputs" not in result.provenance  # none recorded
+    revised = Experiment("exp2", "00_x", ("fig",), configs, compute, pieces=per_task, revision=1)
+    assert revised.load_or_run("quick", 0, tmp_path).provenance["inputs"] == {"revision": "1"}  # the pieces' shared inputs
 
 
-def test_an_experiment_says_when_it_computes_and_what_the_stored_run_took(tmp_path, capsys):
+def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):
     from l2o4rl.experiments.registry import Experiment
 
     configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
     Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result()).load_or_run("quick", 0, tmp_path)
-    assert ": no stored result, computing" in capsys.readouterr().out
+    assert ": no stored result, computing" in capsys.readouterr().err
     newer = Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result(), revision=1)
     newer.load_or_run("quick", 0, tmp_path)
-    assert "computing; the stored result it replaces took 0 s on" in capsys.readouterr().out
+    assert "computing; the stored result it replaces took 0 s on" in capsys.readouterr().err
     newer.load_or_run("quick", 0, tmp_path)
-    assert capsys.readouterr().out == ""  # loaded: nothing to announce
+    assert "exp [quick, seed 0, key " in (err := capsys.readouterr().err) and "loaded the stored result" in err
+
+
+def test_recompute_never_loads_a_current_result_and_refuses_a_missing_or_stale_one(tmp_path):
+    from l2o4rl.experiments.registry import Experiment
+    from l2o4rl.store import MissingResultError
+
+    configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
+    old = Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result())
+    with pytest.raises(MissingResultError, match=r"exp \[quick, seed 0\]: the stored result .* is missing"):
+        old.load_or_run("quick", 0, tmp_path, recompute="never")
+    stored = old.load_or_run("quick", 0, tmp_path)
+    assert old.load_or_run("quick", 0, tmp_path, recompute="never").provenance == stored.provenance
+    newer = Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result(), revision=1)
+    with pytest.raises(MissingResultError, match=r"is stale \(its \['revision'\] differ\)"):
+        newer.load_or_run("quick", 0, tmp_path, recompute="never")
+    with pytest.raises(ConfigError, match="unknown recompute 'sometimes'; valid choices: 'missing', 'always', 'never'"):
+        newer.load_or_run("quick", 0, tmp_path, recompute="sometimes")

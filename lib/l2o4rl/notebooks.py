@@ -10,20 +10,30 @@ executed copy to ``build/<scale>/``.
     python -m l2o4rl.notebooks run --scale quick [NAME ...]
     python -m l2o4rl.notebooks sync      # rewrite every .ipynb from its .py
     python -m l2o4rl.notebooks check     # fail when a pair has drifted
+    python -m l2o4rl.notebooks check-figures [NAME ...]   # committed figures == figures drawn from committed data
+
+Each notebook's stderr (which experiment loaded a stored result and which is computing, what
+the stored run took, progress bars) streams to the terminal while it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .config import SCALES, check_choice, check_scale
 from .runtime import project_root
+from .store import recompute_policy
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.py$")
+# RMS difference (0-255 per channel) that compare_images tolerates: font hinting or antialiasing
+# on another freetype moves a few edge pixels (RMS well under 1), while a curve or bar moved by
+# one changed stored number gives several (tests/test_figures.py measures one such change).
+FIGURE_TOLERANCE = 1.0
 
 
 class NotebookError(RuntimeError):
@@ -87,13 +97,16 @@ def run_notebook(
     *,
     scale: str,
     seed: int = 0,
-    recompute: bool = False,
+    recompute: bool | str = False,
     data_dir: Path | None = None,
     figures_dir: Path | None = None,
     build_dir: Path | None = None,
     progress: bool = True,
 ) -> Path:
-    """Execute one notebook; returns the executed copy's path. Raises NotebookError on failure."""
+    """Execute one notebook; returns the executed copy's path. Raises NotebookError on failure.
+
+    ``recompute`` is a policy of :data:`l2o4rl.store.RECOMPUTE` (True/False: "always"/"missing");
+    "never" draws from stored results only and fails on a missing or stale one."""
     import jupytext
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -112,7 +125,7 @@ def run_notebook(
     parameters = {
         "scale": scale,
         "seed": int(seed),
-        "recompute": bool(recompute),
+        "recompute": recompute if isinstance(recompute, bool) else recompute_policy(recompute),
         "data_dir": str(data_dir),
         "figures_dir": str(figures_dir),
     }
@@ -124,6 +137,7 @@ def run_notebook(
             kernel_name="python3",
             cwd=str(py_path.parent),
             progress_bar=progress,
+            stderr_file=sys.stderr,  # announcements of what loads and what computes, progress bars
         )
     except PapermillExecutionError as err:
         # papermill inserts one cell after the parameters cell; number cells as in the .py source
@@ -137,8 +151,51 @@ def run_notebook(
     return output
 
 
+def check_figures(
+    name: str, out_dir: Path, *, data_dir: Path | None = None, expected_dir: Path | None = None,
+    tolerance: float = FIGURE_TOLERANCE, progress: bool = False,
+) -> list[str]:
+    """Draw notebook ``name``'s figures from the stored ``cpu`` results (computing nothing, so a
+    missing or stale result fails the run, as does any of its cpu assertions) into
+    ``out_dir/<name>/`` and compare each PNG with the committed one in ``expected_dir``.
+
+    Returns one line per mismatched figure, naming it and the expected, actual and difference
+    images left in ``out_dir/<name>/``; an empty list when every figure matches.
+    """
+    from matplotlib.testing.compare import compare_images
+    from matplotlib.testing.exceptions import ImageComparisonFailure
+
+    from .experiments import figures_of_notebook
+
+    root = project_root()
+    expected_dir = Path(expected_dir or root / "figures")
+    actual_dir = Path(out_dir) / name
+    shutil.rmtree(actual_dir, ignore_errors=True)
+    run_notebook(discover()[name], scale="cpu", recompute="never", data_dir=data_dir, figures_dir=actual_dir,
+                 build_dir=actual_dir / "build", progress=progress)  # fmt: skip
+    problems = []
+    for figure in figures_of_notebook(name):
+        expected, actual = expected_dir / f"{figure}.png", actual_dir / f"{figure}.png"
+        if not actual.exists() or not expected.exists():
+            missing = actual if not actual.exists() else expected
+            problems.append(f"{figure}: {missing} does not exist")
+            continue
+        kept = shutil.copyfile(expected, actual_dir / f"{figure}-expected.png")
+        try:
+            failed = compare_images(str(kept), str(actual), tol=tolerance, in_decorator=True)
+        except ImageComparisonFailure as err:  # different sizes: no difference image
+            problems.append(f"{figure}: {err}")
+            continue
+        if failed is not None:
+            problems.append(f"{figure}: RMS difference {failed['rms']:.2f} > {tolerance} "
+                            f"(expected {kept}, actual {actual}, difference {failed['diff']})")  # fmt: skip
+        else:
+            kept.unlink()
+    return problems
+
+
 def run_all(names: Sequence[str], *, scale: str, **kwargs) -> list[Path]:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     available = discover()
     chosen = select(names, available)
@@ -158,13 +215,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("names", nargs="*", help="notebook names or NN prefixes (default: all)")
     run.add_argument("--scale", default="cpu", choices=SCALES)
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--recompute", action="store_true", help="ignore stored results and recompute them")
+    policy = run.add_mutually_exclusive_group()
+    policy.add_argument("--recompute", action="store_true", help="ignore stored results and recompute them")
+    policy.add_argument("--stored-only", action="store_true",
+                        help="draw from stored results only; fail on a missing or stale one instead of computing it")
     run.add_argument("--data-dir", type=Path)
     run.add_argument("--figures-dir", type=Path)
     run.add_argument("--build-dir", type=Path)
     run.add_argument("--no-progress", action="store_true")
     commands.add_parser("sync", help="rewrite every .ipynb from its paired .py")
     commands.add_parser("check", help="exit 1 when a .py/.ipynb pair has drifted")
+    figures = commands.add_parser("check-figures", help="exit 1 unless the committed cpu data draws the committed figures")
+    figures.add_argument("names", nargs="*", help="notebook names or NN prefixes (default: all)")
+    figures.add_argument("--out-dir", type=Path, default=Path("build/figure-check"))
+    figures.add_argument("--data-dir", type=Path)
     args = parser.parse_args(argv)
 
     available = discover()
@@ -180,9 +244,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = [p for p in map(drift, available.values()) if p]
         print("\n".join(problems) if problems else f"{len(available)} notebook pairs in sync")
         return 1 if problems else 0
+    if args.command == "check-figures":
+        try:
+            problems = [p for name in select(args.names, available) for p in check_figures(name, args.out_dir,
+                        data_dir=args.data_dir, progress=True)]  # fmt: skip
+        except NotebookError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print("\n".join(problems) if problems else "every figure matches the committed one")
+        return 1 if problems else 0
+    recompute = "never" if args.stored_only else args.recompute
     try:
         outputs = run_all(
-            args.names, scale=args.scale, seed=args.seed, recompute=args.recompute, data_dir=args.data_dir,
+            args.names, scale=args.scale, seed=args.seed, recompute=recompute, data_dir=args.data_dir,
             figures_dir=args.figures_dir, build_dir=args.build_dir, progress=not args.no_progress,
         )  # fmt: skip
     except NotebookError as err:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import EngFormatter
+import numpy as np
 import seaborn as sns
 
 from .labels import UNTRAINED
@@ -43,3 +44,14 @@ def plot_curves(ax: plt.Axes, summary, hue: str, label_format: str = "{}") -> No
         ax.fill_between(group["env_steps"], group["low"], group["high"], color=color, alpha=0.25, linewidth=0)
     ax.set_xlabel("environment steps")
     ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 500k, 1M: no offset text to collide with labels
+
+
+def stripplot(*args, seed: int, **kwargs) -> plt.Axes:
+    """``sns.stripplot`` with its jitter drawn from ``seed``: seaborn draws it from numpy's global
+    RNG, so an unseeded call moves the dots on every run. The global state is restored after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return sns.stripplot(*args, **kwargs)
+    finally:
+        np.random.set_state(state)

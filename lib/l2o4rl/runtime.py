@@ -67,6 +67,15 @@ def configure_jax() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+def writes_files() -> bool:
+    """Whether this process writes results, checkpoints and shipped optimizers. In a run over
+    several hosts (``jax.distributed.initialize``) every process computes the same replicated
+    state, and only process 0 writes, so that hosts sharing a filesystem do not race."""
+    import jax
+
+    return jax.process_index() == 0
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
@@ -85,6 +94,7 @@ def device_description() -> dict[str, Any]:
         "backend": jax.default_backend(),
         "device_kind": devices[0].device_kind,
         "device_count": len(devices),
+        "process_count": jax.process_count(),
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),

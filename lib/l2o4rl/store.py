@@ -25,15 +25,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Config, check_scale
-from .runtime import provenance
+from .config import Config, check_choice, check_scale
+from .runtime import provenance, writes_files
 
 PROVENANCE_FILE = "provenance.json"
 ARRAYS_FILE = "arrays.npz"
 
 
+# What to do about a stored result: "missing" computes it when it is missing or stale (the
+# default, also spelled False), "always" recomputes it (True), "never" refuses to compute
+# (the figure check: regenerate figures from the committed results only).
+RECOMPUTE = ("missing", "always", "never")
+
+
 class CorruptResultError(RuntimeError):
     """A stored result is incomplete or does not match its recorded checksums."""
+
+
+class MissingResultError(RuntimeError):
+    """``recompute="never"`` and the result is missing or stale."""
+
+
+def recompute_policy(recompute: bool | str) -> str:
+    """One of :data:`RECOMPUTE`; the booleans of the notebooks' ``recompute`` parameter map to
+    "always" (True) and "missing" (False)."""
+    if isinstance(recompute, bool):
+        return "always" if recompute else "missing"
+    check_choice("recompute", recompute, RECOMPUTE)
+    return recompute
 
 
 @dataclass
@@ -68,6 +87,9 @@ class Result:
             "device": pieces[0].provenance["device"],
             "wall_time_s": sum(p.provenance["wall_time_s"] or 0.0 for p in pieces),
         }
+        inputs = [p.provenance.get("inputs") for p in pieces]
+        if inputs[0] is not None and all(i == inputs[0] for i in inputs):  # the pieces' shared inputs, e.g. checksums
+            provenance["inputs"] = inputs[0]
         return cls(tables=tables, arrays=arrays, provenance=provenance, path=pieces[0].path.parent)
 
 
@@ -100,6 +122,12 @@ class ResultStore:
         **extra: Any,
     ) -> Result:
         final = self.path(experiment, config, seed)
+        if not writes_files():  # several hosts: process 0 stores the result every process computed
+            record = provenance(experiment=experiment, scale=self.scale, seed=int(seed), key=final.name,
+                                config_class=type(config).__name__, config=config.to_dict(), wall_time_s=wall_time_s,
+                                **extra)  # fmt: skip
+            return Result(tables=dict(tables), arrays={k: np.asarray(v) for k, v in (arrays or {}).items()},
+                          provenance=record)  # fmt: skip
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
         try:
@@ -172,23 +200,36 @@ def cached(
     config: Config,
     seed: int,
     compute: Callable[[], tuple[Mapping[str, pd.DataFrame], Mapping[str, np.ndarray]]],
-    recompute: bool = False,
+    recompute: bool | str = False,
     inputs: Mapping[str, str] | None = None,
-    announce: Callable[[Result | None], None] | None = None,
+    announce: Callable[[str, Result | None], None] | None = None,
 ) -> Result:
     """The stored result when its key matches, else ``compute()`` (timed) saved and returned.
 
     ``compute`` returns ``(tables, arrays)``. ``inputs`` describes what the result was
     computed from beyond its config (e.g. input files' checksums): a stored result with a
-    different record is stale and recomputed. ``announce(stored or None)`` is called before
-    computing.
+    different record is stale and recomputed. ``recompute`` is a policy of :data:`RECOMPUTE`.
+    ``announce(what, stored or None)`` is told "loaded", or "computing" before computing.
     """
+    policy = recompute_policy(recompute)
     record = dict(inputs) if inputs is not None else None
     stored = store.load(experiment, config, seed)
-    if not recompute and stored is not None and stored.provenance.get("inputs") == record:
+    current = stored is not None and stored.provenance.get("inputs") == record
+    if policy != "always" and current:
+        if announce is not None:
+            announce("loaded", stored)
         return stored
+    if policy == "never":
+        where = store.path(experiment, config, seed)
+        if stored is None:
+            why = "is missing"
+        else:
+            old, new = stored.provenance.get("inputs") or {}, record or {}
+            why = f"is stale (its {sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))} differ)"
+        raise MissingResultError(f"{experiment} [{store.scale}, seed {seed}]: the stored result {where} {why}; "
+                                 "recompute='never' refuses to compute it (run `make reproduce` to compute it)")
     if announce is not None:  # before computing, with the stored (stale or replaced) result if any
-        announce(stored)
+        announce("computing", stored)
     start = time.perf_counter()
     tables, arrays = compute()
     extra = {"inputs": record} if record is not None else {}

@@ -25,6 +25,7 @@ from .config import ConfigError, check_choice, check_scale
 from .meta import es
 from .meta.gradient import META_OPTIMIZERS, initial_meta_params
 from .optim.checkpoints import load_meta_params, save_meta_params
+from .runtime import writes_files
 from .runtime import project_root
 
 TRAINED_DIR = "trained_optimizers"
@@ -47,6 +48,8 @@ def ship(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, fl
          **metadata: Any) -> Path:  # fmt: skip
     """Save a meta-trained ``kind`` (flat meta-parameters) with the init it started from and ``metadata``."""
     path = trained_path(data_dir, scale, kind, trained_on)
+    if not writes_files():  # several hosts: process 0 ships for all
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     unravel = jax.flatten_util.ravel_pytree(template(kind))[1]
     return save_meta_params(path, unravel(np.asarray(flat)), kind, trained_on=trained_on, scale=scale, init=init, **metadata)

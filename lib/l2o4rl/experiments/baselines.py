@@ -14,7 +14,7 @@ from ..envs import make
 from ..evaluation import learning_rate_sweep, training_curves
 from ..optim.baselines import BASELINES
 from ..tasks import BRAX_TASKS, SMALL_A2C_ENVS, TASKS, get_task
-from .registry import Experiment, per_task, register
+from .registry import Experiment, one_update_per_task, per_task, register
 
 
 @config
@@ -59,6 +59,7 @@ register(
             "paper": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(1_000_000, 10_000_000, 10_000_000, 5_000_000), seeds=10),
         },
         compute=baseline_curves,
+        smoke=one_update_per_task,
         pieces=per_task,
     )
 )
@@ -80,6 +81,7 @@ register(
             "paper": BaselineCurvesConfig(tasks=MINATAR, total_timesteps=(10_000_000,) * 4, optimizers=("adam",), seeds=16),
         },
         compute=baseline_curves,
+        smoke=one_update_per_task,
         pieces=per_task,
     )
 )  # fmt: skip
@@ -146,6 +148,7 @@ register(
                                                                                  5_000_000), seeds=5),
         },
         compute=learning_rate_sweeps,
+        smoke=one_update_per_task,
         pieces=per_task,
     )
 )  # fmt: skip
@@ -190,6 +193,7 @@ register(
                                          total_timesteps=(20_000_000, 100_000_000), seeds=5, num_evals=20),
         },
         compute=brax_reference,
+        smoke=lambda cfg: {**one_update_per_task(cfg), "num_evals": 2},
         pieces=per_task,
     )
 )  # fmt: skip

@@ -5,9 +5,11 @@ learned optimizer's untrained initialisation (the Optim4RL structure alone alrea
 easy tasks, so the control shows what meta-training on gridworlds added).
 
 The learned optimizers are the shipped ones of notebooks 04 and 05
-(``data/<trained_from>/trained_optimizers``), so this experiment never meta-trains. The
-gradient-support comparison records raw gradient coordinates of Adam-trained gridworld and
-Brax agents: how much of the Brax gradients' log-magnitude range the training tasks cover.
+(``data/<trained_from>/trained_optimizers``), so this experiment never meta-trains; each
+Brax task is a stored piece. The gradient-support comparison (experiment
+``brax_gradient_support``, which needs no trained optimizer) records raw gradient coordinates
+of Adam-trained gridworld and Brax agents: how much of the Brax gradients' log-magnitude
+range the training tasks cover.
 """
 
 from __future__ import annotations
@@ -23,15 +25,14 @@ from .. import gradients as stats
 from ..config import SCALES, Config, ConfigError, config, setting
 from ..evaluation import training_curves
 from ..labels import label, untrained_label
-from ..meta.gradient import GRIDWORLDS
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import load_meta_params
 from ..store import file_sha256
-from ..tasks import BRAX_TASKS, SMALL_A2C_ENVS, get_task
+from ..tasks import BRAX_TASKS, GRIDWORLDS, SMALL_A2C_ENVS, get_task
 from ..trained import KINDS, build, find_trained, template, untrained
 from .baselines import random_policy_return
 from .gradients import record_agent
-from .registry import Experiment, register
+from .registry import Experiment, one_update_per_task, per_task, register, updates
 
 SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
 
@@ -45,11 +46,6 @@ class BraxGeneralizationConfig(Config):
     baselines: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
     trained_from: str = setting("cpu", choices=SCALES, doc="scale whose shipped trained optimizers are used")
     seeds: int = setting(5, ge=1)
-    support_gridworlds: tuple[str, ...] = setting(("small_dense_long", "big_dense_short"), each_in=GRIDWORLDS)
-    support_timesteps: int = setting(100_000, ge=1, doc="budget of each gradient-recording run")
-    a2c_envs: int | None = setting(None, ge=1, doc="envs of the gridworld runs; None: the task's (the authors' 512)")
-    support_seeds: int = setting(2, ge=1)
-    record_gradients: int = setting(128, ge=1, doc="gradient coordinates recorded per update")
 
     def validate(self) -> None:
         for run in self.learned:
@@ -73,8 +69,8 @@ def shipped_optimizers(cfg: BraxGeneralizationConfig, data_dir: Path):
 
 
 def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[str, tuple[Any, dict]]):
-    """Every (Brax task, optimizer) trained for ``cfg.seeds`` seeds; random-policy floors; gradient supports."""
-    key, control_key, support_key = jax.random.split(jax.random.key(seed), 3)
+    """Every (Brax task, optimizer) trained for ``cfg.seeds`` seeds; random-policy floors."""
+    key, control_key = jax.random.split(jax.random.key(seed))
     keys = jax.random.split(key, cfg.seeds)
     curves, floors = [], []
     for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
@@ -94,20 +90,28 @@ def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[
                                               trained_on=trained_on))  # fmt: skip
         floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
     backends = pd.DataFrame([{"task": t, "backend": get_task(t).config.brax_backend} for t in cfg.tasks])
-    support = gradient_support(cfg, support_key)
-    tables = {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors), "backends": backends,
-              **support}  # fmt: skip
+    tables = {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors), "backends": backends}
     return tables, {}
 
 
-def gradient_support(cfg: BraxGeneralizationConfig, key: jax.Array) -> dict[str, pd.DataFrame]:
+@config
+class GradientSupportConfig(Config):
+    tasks: tuple[str, ...] = setting(("inverted_pendulum", "inverted_double_pendulum"), each_in=BRAX_TASKS)
+    gridworlds: tuple[str, ...] = setting(("small_dense_long", "big_dense_short"), each_in=GRIDWORLDS)
+    timesteps: int = setting(100_000, ge=1, doc="budget of each gradient-recording run")
+    a2c_envs: int | None = setting(None, ge=1, doc="envs of the gridworld runs; None: the task's (the authors' 512)")
+    seeds: int = setting(2, ge=1)
+    record_gradients: int = setting(128, ge=1, doc="gradient coordinates recorded per update")
+
+
+def gradient_support(cfg: GradientSupportConfig, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     """log10|g| histograms of Adam-trained gridworld (A2C) and Brax (PPO) agents, and how much of
     each Brax task's gradients fall inside the range the gridworld gradients span."""
-    keys = jax.random.split(key, cfg.support_seeds)
+    keys = jax.random.split(jax.random.key(seed), cfg.seeds)
     recorded = {}
-    for group, names in (("gridworld", cfg.support_gridworlds), ("Brax", cfg.tasks)):
+    for group, names in (("gridworld", cfg.gridworlds), ("Brax", cfg.tasks)):
         for name in names:
-            run = record_agent(name, "adam", cfg.support_timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
+            run = record_agent(name, "adam", cfg.timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
             recorded[(group, name)] = run.gradients.ravel()
     samples = pd.concat(
         [pd.DataFrame({"group": group, "task": name, "value": g}) for (group, name), g in recorded.items()],
@@ -121,29 +125,46 @@ def gradient_support(cfg: BraxGeneralizationConfig, key: jax.Array) -> dict[str,
         for (group, name), g in recorded.items() if group == "Brax"
     ] + [{"task": "gridworlds (all)", "share_in_gridworld_range": stats.share_within(reference, reference),
           "log_range_width": stats.log_range_width(reference)}])  # fmt: skip
-    return {"support_histograms": histograms, "support_coverage": coverage}
+    return {"support_histograms": histograms, "support_coverage": coverage}, {}
 
+
+BRAX_PAPER_TASKS = ("optim4rl_ant", "optim4rl_humanoid", "optim4rl_inverted_double_pendulum", "optim4rl_walker2d")
 
 register(
     Experiment(
         name="brax_generalization",
         notebook="06_brax_generalization",
-        figures=("brax_returns", "brax_gradient_support"),
+        figures=("brax_returns",),
         configs={
             # quick uses the committed cpu-scale optimizers (quick meta-training ships none for the gridworlds)
             "quick": BraxGeneralizationConfig(tasks=("inverted_pendulum",), total_timesteps=(4_096,), seeds=2,
-                                              learned=("optim4rl@gridworlds",), baselines=("adam",),
-                                              support_gridworlds=("small_dense_long",), support_timesteps=2_048,
-                                              support_seeds=1, record_gradients=16, a2c_envs=SMALL_A2C_ENVS),
-            # ~25 min on 2 cores: a learned optimizer's PPO run costs about twice Adam's
-            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4, a2c_envs=SMALL_A2C_ENVS),
-            "paper": BraxGeneralizationConfig(tasks=("optim4rl_ant", "optim4rl_humanoid",
-                                                     "optim4rl_inverted_double_pendulum", "optim4rl_walker2d"),
-                                              total_timesteps=(100_000_000, 50_000_000, 20_000_000, 50_000_000),
-                                              trained_from="paper", seeds=10, support_gridworlds=GRIDWORLDS,
-                                              support_timesteps=1_000_000, support_seeds=5, record_gradients=512),
+                                              learned=("optim4rl@gridworlds",), baselines=("adam",)),
+            # a learned optimizer's PPO run costs about twice Adam's; over an hour on 2 cores, in one piece per task
+            "cpu": BraxGeneralizationConfig(total_timesteps=(300_000, 500_000), seeds=4),
+            "paper": BraxGeneralizationConfig(tasks=BRAX_PAPER_TASKS, total_timesteps=(100_000_000, 50_000_000,
+                                              20_000_000, 50_000_000), trained_from="paper", seeds=10),
         },
         compute=brax_generalization,
+        smoke=lambda cfg: {**one_update_per_task(cfg), "trained_from": "cpu"},  # the cpu-trained ones' shapes are the paper's
         inputs=shipped_optimizers,
+        pieces=per_task,
+        revision=1,  # 1: the gradient support moved to its own experiment; one piece per task
+    )
+)  # fmt: skip
+
+register(
+    Experiment(
+        name="brax_gradient_support",
+        notebook="06_brax_generalization",
+        figures=("brax_gradient_support",),
+        configs={
+            "quick": GradientSupportConfig(tasks=("inverted_pendulum",), gridworlds=("small_dense_long",), timesteps=2_048,
+                                           seeds=1, record_gradients=16, a2c_envs=SMALL_A2C_ENVS),
+            "cpu": GradientSupportConfig(a2c_envs=SMALL_A2C_ENVS),
+            "paper": GradientSupportConfig(tasks=BRAX_PAPER_TASKS, gridworlds=GRIDWORLDS, timesteps=1_000_000, seeds=5,
+                                           record_gradients=512),
+        },
+        compute=gradient_support,
+        smoke=lambda cfg: {"timesteps": max(updates(cfg.gridworlds + cfg.tasks, 1, cfg.a2c_envs))},
     )
 )  # fmt: skip

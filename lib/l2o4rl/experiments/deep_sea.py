@@ -24,7 +24,7 @@ from ..optim.checkpoints import flat_meta_params
 from ..optim.open import OPEN
 from ..tasks import get_task
 from .open_es import INNER_SHAPES, es_rows, resumable_meta_train
-from .registry import Experiment, register
+from .registry import Experiment, register, updates
 
 TASK = "deepsea"
 KINDS = ("open", "no_stochasticity")
@@ -99,6 +99,7 @@ register(
                                    total_timesteps=1_000_000, eval_seeds=16),
         },  # fmt: skip
         compute=open_es_deepsea,
+        smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, "total_timesteps": updates((TASK,), 1)[0]},
         revision=1,  # the PPO of the fidelity commit: Deep Sea runs moved
     )
 )

@@ -31,7 +31,7 @@ from ..optim.baselines import BASELINES
 from ..store import Result
 from ..supervised import DATASETS, Classifier, load_images, make_classifier_train
 from ..tasks import A2C_TASKS, SMALL_A2C_ENVS, TASKS, get_task
-from .registry import Experiment, register
+from .registry import Experiment, register, updates
 
 MINATAR_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.endswith("MinAtar"))
 IDENTITY_TEST_FRACTION = 0.2
@@ -271,5 +271,8 @@ register(
             ),
         },  # fmt: skip
         compute=gradient_distribution,
+        smoke=lambda cfg: {  # six updates: the beginning, middle and end stages each hold some
+            "a2c_timesteps": updates((cfg.a2c_task,), 6, cfg.a2c_envs)[0], "ppo_timesteps": updates((cfg.ppo_task,), 6)[0],
+            "supervised_steps": (30, 60), "identity_epochs": 2},
     )
 )

@@ -33,7 +33,7 @@ from ..meta.pipeline import RESET_MODES
 from ..optim.baselines import BASELINES
 from ..optim.checkpoints import flat_meta_params
 from ..tasks import SMALL_A2C_ENVS, get_task
-from .registry import Experiment, register
+from .registry import Experiment, register, updates
 
 
 
@@ -107,6 +107,7 @@ register(
                                     outer_steps=1_000, eval_seeds=10),
         },
         compute=pipeline_training,
+        smoke=lambda cfg: {"outer_steps": 2, "eval_timesteps": updates(cfg.tasks, 1, cfg.a2c_envs)},
     )
 )  # fmt: skip
 
@@ -180,6 +181,7 @@ register(
                                         num_agents=64, gridworld_agents=64, gridworld_reset_period=288),
         },
         compute=meta_training,
+        smoke=lambda cfg: {"outer_steps": (2,) * len(cfg.tasks), "gridworld_outer_steps": 2, "eval_timesteps": updates(cfg.tasks, 1, cfg.a2c_envs)},
         revision=1,  # 1: the baselines at the learning rates of the stored sweep (notebook 01)
     )
 )  # fmt: skip

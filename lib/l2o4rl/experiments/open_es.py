@@ -26,9 +26,9 @@ from ..evaluation import learning_rate_sweep, training_curves
 from ..labels import label, untrained_label
 from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
-from ..runtime import project_root
+from ..runtime import project_root, writes_files
 from ..tasks import TASKS, get_task
-from .registry import Experiment, register
+from .registry import Experiment, one_update_per_task, register
 
 # The inner PPO runs' shape. "task": the task's own config (SPEC 2.4). "small": many small
 # updates of a small network, so that a learned optimizer is cheap and ES sees a difference
@@ -137,6 +137,8 @@ def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: OpenE
     store keeps the outcome)."""
     directory = project_root() / ".cache" / "es" / f"{cfg.key()}-{seed}" / run
     result = meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)
+    if not writes_files():  # several hosts: process 0 wrote the checkpoint and removes it
+        return result
     shutil.rmtree(directory)
     with contextlib.suppress(OSError):  # the experiment's folder, once its last run is done
         directory.parent.rmdir()
@@ -248,6 +250,7 @@ register(
                                   multi_task=True, eval_seeds=16),
         },  # fmt: skip
         compute=open_es,
+        smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # the multi-task OPEN is the larger network (fidelity item 13)
     )
 )
@@ -267,6 +270,7 @@ register(
                                   baselines=("adam",), eval_seeds=16, record_dormancy=True, untrained_controls=False),
         },  # fmt: skip
         compute=open_es,
+        smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # the PPO of the fidelity commit: Catch runs (Adam's normaliser too) moved
     )
 )
@@ -287,6 +291,7 @@ register(
                                   baselines=("adam",), eval_seeds=16, oos_levels=OOS_LEVELS),
         },  # fmt: skip
         compute=open_es_gridworld,
+        smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # GROOVE's observation and fixed starts; a time-out ends the return (fidelity items 5, 12)
     )
 )

@@ -55,5 +55,6 @@ OVERVIEW = register(
             ),  # fmt: skip
         },
         compute=random_baseline,
+        smoke=lambda cfg: {"num_steps": 10},
     )
 )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,11 @@ class Experiment:
     ``pieces(config) -> [overrides, ...]`` splits a long computation into pieces stored (and
     reused) one by one, e.g. one per task (:func:`per_task`), so that a run cut off loses one
     piece at most; their tables are concatenated into one result.
+
+    ``smoke(paper_config) -> overrides`` shrinks the ``paper`` config's budgets (steps,
+    generations, outer steps; :data:`BUDGETS`) and keeps its shapes (population, envs, batch
+    sizes, networks, seeds), so that ``make test-slow`` runs every paper configuration end to
+    end on a CPU before a GPU sees it (``tests/test_paper_configs.py``).
     """
 
     name: str
@@ -44,6 +50,7 @@ class Experiment:
     inputs: Callable[[Any, Path], tuple[dict[str, Any], dict[str, str]]] | None = None
     revision: int = 0
     pieces: Callable[[Any], list[dict[str, Any]]] | None = None
+    smoke: Callable[[Any], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -55,31 +62,60 @@ class Experiment:
         return base.replace(**overrides) if overrides else base
 
     def load_or_run(
-        self, scale: str, seed: int, data_dir: str | os.PathLike, recompute: bool = False, **overrides: Any
+        self, scale: str, seed: int, data_dir: str | os.PathLike, recompute: bool | str = False, **overrides: Any
     ) -> Result:
         """The stored result for this scale, seed and config, computed and saved when missing
-        (piece by piece where the experiment has ``pieces``)."""
+        (piece by piece where the experiment has ``pieces``, with a progress bar over them).
+        ``recompute`` is a policy of :data:`l2o4rl.store.RECOMPUTE`; "never" raises
+        :class:`l2o4rl.store.MissingResultError` instead of computing."""
+        from tqdm import tqdm
+
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
         if self.pieces is None:
             return self._load_or_run(store, cfg, seed, data_dir, recompute)
-        return Result.merge([self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute)
-                             for piece in self.pieces(cfg)])  # fmt: skip
+        pieces = self.pieces(cfg)
+        bar = tqdm(pieces, desc=f"{self.name} pieces", unit="piece", disable=len(pieces) < 2, file=sys.stderr)
+        return Result.merge([self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar])
 
-    def _load_or_run(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool) -> Result:
+    def _load_or_run(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str) -> Result:
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
         if self.revision:  # recorded beside the inputs, so an older revision's result is stale
             record = {**(record or {}), "revision": str(self.revision)}
-        def announce(stored: Result | None) -> None:
-            what = f"{self.name} [{store.scale}, seed {seed}, key {store.path(self.name, cfg, seed).name}]"
-            if stored is None:
-                print(f"{what}: no stored result, computing", flush=True)
+
+        def announce(what: str, stored: Result | None) -> None:
+            # on stderr, which `python -m l2o4rl.notebooks run` streams to the terminal as the notebook runs
+            name = f"{self.name} [{store.scale}, seed {seed}, key {store.path(self.name, cfg, seed).name}]"
+            cost = "" if stored is None else (f"{stored.provenance['wall_time_s']:.0f} s on "
+                                              f"{stored.provenance['device']['device_kind']}")  # fmt: skip
+            if what == "loaded":
+                line = f"loaded the stored result (computed in {cost})"
+            elif stored is None:
+                line = "no stored result, computing"
             else:
-                print(f"{what}: computing; the stored result it replaces took {stored.provenance['wall_time_s']:.0f} s "
-                      f"on {stored.provenance['device']['device_kind']}", flush=True)  # fmt: skip
+                line = f"computing; the stored result it replaces took {cost}"
+            print(f"{name}: {line}", file=sys.stderr, flush=True)
 
         return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record,
                       announce=announce)  # fmt: skip
+
+
+# The settings a smoke run may shrink: budgets, and where the paper's inputs come from.
+BUDGETS = frozenset({"total_timesteps", "eval_timesteps", "a2c_timesteps", "ppo_timesteps",
+                     "num_steps", "generations", "checkpoint_every", "outer_steps", "gridworld_outer_steps",
+                     "timesteps", "supervised_steps", "identity_epochs", "num_evals", "trained_from"})  # fmt: skip
+
+
+def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:
+    """The budget of ``n`` updates of each task at its own shape (a smoke run's)."""
+    from ..tasks import get_task
+
+    return tuple(n * get_task(t).at(**get_task(t).scaled(a2c_envs)).steps_per_update for t in tasks)
+
+
+def one_update_per_task(cfg: Any) -> dict[str, Any]:
+    """A smoke run of a config with ``tasks`` and one ``total_timesteps`` per task: one update each."""
+    return {"total_timesteps": updates(cfg.tasks, 1, getattr(cfg, "a2c_envs", None))}
 
 
 def per_task(cfg: Any) -> list[dict[str, Any]]:

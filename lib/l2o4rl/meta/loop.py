@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import jax
 import numpy as np
 
+from ..runtime import writes_files
+
 State = TypeVar("State")
 StepFn = Callable[[Any], tuple[Any, dict[str, jax.Array]]]
 
@@ -102,7 +104,7 @@ def run_outer_loop(
     ``fingerprint`` (e.g. the config key) guards against resuming another run's
     checkpoint; ``show`` names the metrics printed on the progress bar.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if chunk < 1 or num_steps < 0:
         raise ValueError(f"run_outer_loop needs chunk >= 1 and num_steps >= 0 (got chunk={chunk}, num_steps={num_steps})")
@@ -119,7 +121,7 @@ def run_outer_loop(
             state, new = jax.device_get(run_chunk(state, length))
             metrics = {k: np.concatenate([metrics[k], v]) if k in metrics else np.asarray(v) for k, v in new.items()}
             done += length
-            if directory is not None:
+            if directory is not None and writes_files():  # several hosts: process 0 writes for all
                 save_checkpoint(directory, state, metrics, done, fingerprint)
             bar.update(length)
             shown = {k: f"{float(np.mean(metrics[k][-length:])):.3g}" for k in show if k in metrics}

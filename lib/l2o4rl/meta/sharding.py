@@ -8,7 +8,8 @@ spreads over the cores.
 Several hosts: call ``jax.distributed.initialize()`` on every host before building the
 mesh (``jax.devices()`` then lists every host's devices) and run the same program on each;
 the ES state is replicated (every host computes the same ask and tell), only the member
-evaluations are split, and each host's checkpoint is identical.
+evaluations are split, and only process 0 writes checkpoints and results
+(:func:`l2o4rl.runtime.writes_files`; ``tests/test_distributed.py`` runs two processes).
 """
 
 from __future__ import annotations

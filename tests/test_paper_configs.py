@@ -1,0 +1,86 @@
+"""Every ``paper``-scale configuration runs end to end on a CPU with its budgets shrunk and its
+shapes kept (population, envs, batch sizes, networks, seeds), so that a GPU run cannot fail on
+a shape, a dtype or a missing key that a CPU run could have shown.
+
+Slow: the paper's shapes (2048 Brax envs, ES populations of 64 over 64 MinAtar envs) cost
+minutes per experiment even for one update. Each run is a subprocess that dumps XLA's
+compiled programs; the largest program's memory (XLA's buffer assignment: arguments,
+outputs and temporaries) is what a device needs at full scale, except for outputs that grow
+with the budget (per-update metrics, recorded gradients), and is written to
+``build/paper_memory.csv``.
+"""
+
+import csv
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from l2o4rl import experiments
+from l2o4rl.experiments.registry import BUDGETS
+from l2o4rl.runtime import project_root
+
+SMOKE_RUN = """
+import shutil, sys
+from pathlib import Path
+import l2o4rl
+l2o4rl.configure_jax()
+import numpy as np
+from l2o4rl import experiments
+name, data = sys.argv[1], Path(sys.argv[2])
+experiment = experiments.get(name)
+overrides = experiment.smoke(experiment.config("paper"))
+if "trained_from" in overrides:  # the committed trained optimizers stand in for the paper's (same shapes)
+    source = Path(sys.argv[3]) / overrides["trained_from"] / "trained_optimizers"
+    shutil.copytree(source, data / overrides["trained_from"] / "trained_optimizers")
+result = experiment.load_or_run("paper", 0, data, **overrides)
+assert result.tables and all(len(table) for table in result.tables.values()), "an empty table"
+for table_name, table in result.tables.items():
+    assert not np.isinf(table.select_dtypes("number").to_numpy(dtype=float)).any(), f"infinities in {table_name}"
+assert all(np.isfinite(a).all() for a in result.arrays.values() if a.dtype.kind == "f"), "non-finite arrays"
+"""
+TOTAL = re.compile(r"Total bytes: (\d+)")
+
+
+def test_every_experiment_shrinks_only_budgets_of_its_paper_config():
+    for name, experiment in experiments.EXPERIMENTS.items():
+        assert experiment.smoke is not None, f"{name} has no smoke run of its paper config"
+        overrides = experiment.smoke(experiment.config("paper"))
+        assert set(overrides) <= BUDGETS, f"{name}'s smoke run changes {sorted(set(overrides) - BUDGETS)}, not budgets"
+        experiment.config("paper", **overrides)  # validates
+
+
+def largest_program(dump_dir) -> tuple[str, int]:
+    """The XLA module with the largest buffer assignment in ``dump_dir``, and its bytes."""
+    sizes = {}
+    for report in dump_dir.glob("*memory-usage-report.txt"):
+        match = TOTAL.search(report.read_text())
+        if match:
+            sizes[report.name.split(".")[1]] = max(int(match.group(1)), sizes.get(report.name.split(".")[1], 0))
+    module = max(sizes, key=sizes.get)
+    return module, sizes[module]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
+def test_the_paper_config_runs_end_to_end_with_its_budgets_shrunk(name, tmp_path):
+    dump = tmp_path / "xla"
+    env = {**os.environ, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump}".strip(),
+           "L2O4RL_CACHE_DIR": str(tmp_path / "cache")}  # an empty compile cache: every program compiles, and is dumped
+    run = subprocess.run([sys.executable, "-c", SMOKE_RUN, name, str(tmp_path / "data"), str(project_root() / "data")],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-4000:]
+    module, size = largest_program(dump)
+    report = project_root() / "build" / "paper_memory.csv"
+    report.parent.mkdir(exist_ok=True)
+    rows = [r for r in csv.DictReader(report.open())] if report.exists() else []
+    rows = [r for r in rows if r["experiment"] != name] + [{"experiment": name, "largest_program": module,
+                                                            "mib": f"{size / 2**20:.1f}"}]  # fmt: skip
+    with report.open("w", newline="") as f:
+        writer = csv.DictWriter(f, ["experiment", "largest_program", "mib"])
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: r["experiment"]))
+    print(f"{name}: largest compiled program {module}, {size / 2**20:.1f} MiB")
+    assert size > 0
