@@ -125,15 +125,16 @@ coverage.round(3)
 # processing maps them to inputs beyond the trained range, clipped at log10 1 = 0).
 
 # %% [markdown]
-# **Pending rerun.** The fidelity fixes (README, "Where we differ from the authors' code":
-# observation statistics from raw observations, rewards only scaled, brax.training's
-# networks, brax's ratio clip 0.3 and unclipped value loss, time-outs ending the return, the
-# log-std's layer proportion, the optimizers of notebook 04 with the authors' structure, and
-# Adam and RMSProp at the best rates of notebook 01's sweep) changed this experiment's config
-# and inputs, so the next `cpu` run recomputes it (over 80 minutes on 2 cores: the learned
-# optimizers' MLP heads and brax's 5 x 256 value network cost more than before; it did not
-# fit in the sessions that made the fixes). The text and table that follow describe **the
-# earlier code's** run, until then.
+# **Pending rerun of the returns.** The fidelity fixes (README, "Where we differ from the
+# authors' code": observation statistics from raw observations, rewards only scaled,
+# brax.training's networks, brax's ratio clip 0.3 and unclipped value loss, time-outs ending
+# the return, the log-std's layer proportion, the optimizers of notebook 04 with the authors'
+# structure, and Adam and RMSProp at the best rates of notebook 01's sweep) changed this
+# experiment, which now stores one piece per Brax task. With brax.training's 5 x 256 value
+# network the learned optimizers' per-coordinate networks run over about 80x more parameters
+# than before, so each piece takes over an hour on 2 cores; the next `cpu` run computes the
+# pieces not yet stored. The return table and text that follow describe **the earlier
+# code's** run until then; the gradient support above is recomputed.
 #
 # What the earlier `cpu`-scale run showed (4 seeds; inverted_pendulum 3e5 steps, inverted_double_pendulum
 # 5e5; Brax backend `spring`; 1456 s on 2 cores). Final returns:

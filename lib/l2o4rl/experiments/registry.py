@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import SCALES, Config, ConfigError, check_choice, check_scale
 from ..store import Result, ResultStore, cached
+from ..tasks import get_task
 
 Tables = Mapping[str, pd.DataFrame]
 Arrays = Mapping[str, np.ndarray]
@@ -108,8 +109,6 @@ BUDGETS = frozenset({"total_timesteps", "eval_timesteps", "a2c_timesteps", "ppo_
 
 def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:
     """The budget of ``n`` updates of each task at its own shape (a smoke run's)."""
-    from ..tasks import get_task
-
     return tuple(n * get_task(t).at(**get_task(t).scaled(a2c_envs)).steps_per_update for t in tasks)
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -344,6 +345,6 @@ def meta_train(
     if failed:
         warnings.warn(f"ES {kind}: {failed} member evaluations gave a non-finite return (ranked worst)", stacklevel=2)
     # Coordinates an ablation removed drift with noise in the ES; they never act, so zero them.
-    unravel = strategy._unravel_solution
+    unravel = jax.flatten_util.ravel_pytree(template)[1]  # the strategy's flat layout: ravel_pytree of the same template
     mean, best = (mask(unravel(x), state.live) for x in (state.strategy.mean, state.strategy.best_solution))
     return ESResult(template, mean, best, metrics, state)
