@@ -56,7 +56,6 @@ figures_dir = "../figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 
 import l2o4rl
@@ -66,7 +65,7 @@ l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compil
 from l2o4rl import aggregate, experiments
 from l2o4rl.analysis import difference_ci, final_values, summarise_curves
 from l2o4rl.experiments.deep_sea import noise_by_size
-from l2o4rl.experiments.open_es import final_scores, fitness_thirds, score_matrices
+from l2o4rl.experiments.open_es import es_seed_of, final_scores, fitness_thirds, pooled_es_runs, score_matrices
 from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 from l2o4rl.trained import ship_all
 
@@ -215,9 +214,7 @@ save_figure(fig, figures_dir, "open_es_gridworld")
 
 # %%
 ablation_es_seeds = {"quick": 1, "cpu": 3, "paper": 3}[scale]
-ablation_runs = [load("open_es_ablations", seed + i) for i in range(ablation_es_seeds)]
-curves = pd.concat([run.tables["curves"].assign(es_seed=seed + i) for i, run in enumerate(ablation_runs)], ignore_index=True)
-curves["seed"] = curves["es_seed"] * 1000 + curves["seed"]  # one seed id per (ES run, evaluation agent)
+curves = pooled_es_runs({seed + i: load("open_es_ablations", seed + i) for i in range(ablation_es_seeds)})
 dormant = curves[curves["metric"].str.startswith("dormant_")]
 dormancy = dormant.groupby(["optimizer", "seed", "update", "env_steps"], as_index=False)["value"].mean()
 dormancy["metric"] = "dormant share"
@@ -230,7 +227,7 @@ axes[1].legend(fontsize="x-small", ncol=2)
 save_figure(fig, figures_dir, "open_es_ablations")
 
 # %%
-ablation_scores = final_scores(curves).assign(es_seed=lambda t: t["seed"] // 1000)
+ablation_scores = final_scores(curves).assign(es_seed=lambda t: es_seed_of(t["seed"]))
 per_es_run = ablation_scores.groupby(["optimizer", "es_seed"], sort=False)["return"].mean().unstack("es_seed")
 ablation_table = per_es_run.add_prefix("ES seed ")
 ablation_table["mean"] = per_es_run.mean(axis=1)

@@ -190,3 +190,17 @@ def test_sharded_population_matches_unsharded():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "SHARDED OK" in out.stdout
     assert "population_size = 6 does not split evenly over 4 cpu devices; use a multiple of 4" in out.stdout
+
+
+def test_pooled_es_runs_give_one_seed_id_per_run_and_agent():
+    import pandas as pd
+
+    from l2o4rl.experiments.open_es import es_seed_of, pooled_es_runs
+    from l2o4rl.store import Result
+
+    def run(values):
+        return Result(tables={"curves": pd.DataFrame({"seed": [0, 1], "value": values})})
+
+    pooled = pooled_es_runs({0: run([1.0, 2.0]), 2: run([3.0, 4.0])})
+    assert list(pooled["seed"]) == [0, 1, 2000, 2001] and list(pooled["es_seed"]) == [0, 0, 2, 2]
+    assert list(es_seed_of(pooled["seed"])) == [0, 0, 2, 2] and list(pooled["value"]) == [1.0, 2.0, 3.0, 4.0]

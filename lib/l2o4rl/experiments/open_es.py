@@ -306,6 +306,21 @@ def final_scores(curves: pd.DataFrame, group: str = "task") -> pd.DataFrame:
     return table
 
 
+def pooled_es_runs(results: dict[int, Any], table: str = "curves") -> pd.DataFrame:
+    """One table from several ES runs of an experiment (``{es_seed: Result}``): each row keeps
+    its ``es_seed``, and ``seed`` becomes one id per (ES run, evaluation agent),
+    ``es_seed * 1000 + seed``, so that statistics over seeds pool the runs' agents."""
+    pooled = pd.concat([result.tables[table].assign(es_seed=es_seed) for es_seed, result in results.items()],
+                       ignore_index=True)  # fmt: skip
+    pooled["seed"] = pooled["es_seed"] * 1000 + pooled["seed"]
+    return pooled
+
+
+def es_seed_of(seed: pd.Series) -> pd.Series:
+    """The ES run of a :func:`pooled_es_runs` seed id."""
+    return seed // 1000
+
+
 def score_matrices(scores: pd.DataFrame, group: str = "task") -> dict[str, np.ndarray]:
     """Optimizer -> ``(seeds, groups)`` normalised scores, for :mod:`l2o4rl.aggregate`; only
     optimizers evaluated on every group (the authors' checkpoints exist for some tasks only)."""
