@@ -159,6 +159,8 @@ TASKS: dict[str, Task] = {
 
 A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
 BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.startswith("brax-"))
+# OPEN's four MinAtar games in the authors' order (SPEC 2.4).
+MINATAR_TASKS = ("asterix", "breakout", "freeway", "spaceinvaders")
 # The six LPG gridworlds in the authors' order (SPEC 1.5).
 GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
               "big_dense_long")  # fmt: skip

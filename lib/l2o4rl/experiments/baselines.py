@@ -13,7 +13,7 @@ from ..config import Config, config, setting
 from ..envs import make
 from ..evaluation import learning_rate_sweep, training_curves
 from ..optim.baselines import BASELINES
-from ..tasks import BRAX_TASKS, SMALL_A2C_ENVS, TASKS, get_task
+from ..tasks import BRAX_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, TASKS, get_task
 from .registry import Experiment, one_update_per_task, per_task, register
 
 
@@ -65,7 +65,6 @@ register(
 )
 
 
-MINATAR = ("asterix", "breakout", "freeway", "spaceinvaders")
 
 # Our PPO + the authors' tuned Adam at the authors' full budget (1e7 steps), against the Adam
 # returns OPEN's paper normalises by (SPEC 2.4): a check of our inner loop.
@@ -78,7 +77,7 @@ register(
             # quick repeats baseline_curves' Breakout run (same program: the compilation cache serves it)
             "quick": BaselineCurvesConfig(tasks=("breakout",), total_timesteps=(16_384,), optimizers=("adam",), seeds=2),
             "cpu": BaselineCurvesConfig(tasks=("breakout",), total_timesteps=(10_000_000,), optimizers=("adam",), seeds=3),
-            "paper": BaselineCurvesConfig(tasks=MINATAR, total_timesteps=(10_000_000,) * 4, optimizers=("adam",), seeds=16),
+            "paper": BaselineCurvesConfig(tasks=MINATAR_TASKS, total_timesteps=(10_000_000,) * 4, optimizers=("adam",), seeds=16),
         },
         compute=baseline_curves,
         smoke=one_update_per_task,

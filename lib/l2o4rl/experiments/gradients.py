@@ -30,10 +30,9 @@ from ..config import Config, ConfigError, config, setting
 from ..optim.baselines import BASELINES
 from ..store import Result
 from ..supervised import DATASETS, Classifier, load_images, make_classifier_train
-from ..tasks import A2C_TASKS, SMALL_A2C_ENVS, TASKS, get_task
+from ..tasks import A2C_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, get_task
 from .registry import Experiment, register, updates
 
-MINATAR_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.endswith("MinAtar"))
 IDENTITY_TEST_FRACTION = 0.2
 
 WIDTH = "log10 range width (decades, 1st-99th percentile of nonzero |g|)"

@@ -27,7 +27,7 @@ from ..labels import label, untrained_label
 from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
 from ..runtime import project_root, writes_files
-from ..tasks import TASKS, get_task
+from ..tasks import MINATAR_TASKS, TASKS, get_task
 from .registry import Experiment, one_update_per_task, register
 
 # The inner PPO runs' shape. "task": the task's own config (SPEC 2.4). "small": many small
@@ -232,7 +232,6 @@ def on(task: str, *kinds: str) -> tuple[str, ...]:
 
 ABLATIONS = ("open", "no_features", "no_training_proportion", "no_batch_proportion", "no_dormancy", "no_layer_proportion",
              "no_stochasticity")  # fmt: skip
-MINATAR = ("asterix", "breakout", "freeway", "spaceinvaders")
 
 register(
     Experiment(
@@ -245,8 +244,8 @@ register(
                                 runs=on("catch", "open", "opt", "no_features") + on("cartpole", "open"), population_size=16,
                                 generations=12, checkpoint_every=4, multi_task=True, lr_factors=(1.0, 3.0, 10.0),
                                 eval_seeds=8),
-            "paper": OpenESConfig(tasks=MINATAR + ("ant",), total_timesteps=(10_000_000,) * 4 + (50_000_000,),
-                                  runs=tuple(r for t in MINATAR + ("ant",) for r in on(t, "open", "opt", "no_features")),
+            "paper": OpenESConfig(tasks=MINATAR_TASKS + ("ant",), total_timesteps=(10_000_000,) * 4 + (50_000_000,),
+                                  runs=tuple(r for t in MINATAR_TASKS + ("ant",) for r in on(t, "open", "opt", "no_features")),
                                   multi_task=True, eval_seeds=16),
         },  # fmt: skip
         compute=open_es,
