@@ -6,15 +6,19 @@ INSTALLED := $(VENV)/.installed
 RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.notebooks run
 PYTEST_WORKERS ?= 2
 
-.PHONY: install test test-slow quick reproduce paper sync check-notebooks check-figures bench clean
+.PHONY: install lint test test-slow quick reproduce paper sync check-notebooks check-figures bench clean
 
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[notebooks,test]"
 	touch $@
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15

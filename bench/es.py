@@ -17,24 +17,26 @@ import jax
 
 from l2o4rl.experiments.open_es import INNER_SHAPES
 from l2o4rl.experiments.registry import timed
-from l2o4rl.meta.es import LEARNED, ESConfig, InnerTask, init_state, make_generation, make_strategy, member_scores
+from l2o4rl.meta.es import ESConfig, InnerTask, init_state, make_generation, make_strategy, member_scores
 from l2o4rl.meta.sharding import population_mesh
+from l2o4rl.optim.catalog import ES_TRAINED, learned
 from l2o4rl.tasks import TASKS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--task", default="catch", choices=tuple(TASKS))
-    parser.add_argument("--kind", default="open", choices=tuple(LEARNED))
+    parser.add_argument("--kind", default="open", choices=ES_TRAINED)
     parser.add_argument("--population", type=int, default=16)
     parser.add_argument("--timesteps", type=int, default=16_384, help="inner PPO budget per member")
-    parser.add_argument("--shape", default="small", choices=tuple(INNER_SHAPES), help="inner PPO shape (open_es experiments)")
+    parser.add_argument(
+        "--shape", default="small", choices=tuple(INNER_SHAPES), help="inner PPO shape (open_es experiments)"
+    )
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
     task = InnerTask(args.task, {"total_timesteps": args.timesteps, **INNER_SHAPES[args.shape]})
-    learned = LEARNED[args.kind]
-    template = learned.init_meta_params(jax.random.key(0), "random")
+    template = learned(args.kind).init_meta_params(jax.random.key(0), "random")
     strategy = make_strategy(template, ESConfig(population_size=args.population))
     scores = member_scores(args.kind, [task])
     state = init_state(strategy, template, jax.random.key(1))
@@ -49,13 +51,16 @@ def main() -> None:
     member = lambda i: jax.tree.map(lambda x: x[i], population)  # noqa: E731
     one.lower(member(0), jax.random.key(3)).compile()
     sequential_s = min(
-        sum(timed(lambda: one(member(i), jax.random.key(3)))[1] for i in range(args.population)) for _ in range(args.repeats)
+        sum(timed(lambda i=i: one(member(i), jax.random.key(3)))[1] for i in range(args.population))
+        for _ in range(args.repeats)
     )
 
     steps = args.population * args.timesteps
     device = jax.devices()[0]
-    print(f"device: {device.device_kind} x{jax.device_count()} ({device.platform}); {args.kind} on {args.task}, "
-          f"population {args.population}, {args.timesteps:,} PPO steps per member, {args.shape!r} PPO shape")  # fmt: skip
+    print(
+        f"device: {device.device_kind} x{jax.device_count()} ({device.platform}); {args.kind} on {args.task}, "
+        f"population {args.population}, {args.timesteps:,} PPO steps per member, {args.shape!r} PPO shape"
+    )
     print(f"{'':<34}{'wall s':>10}{'env steps/s':>14}")
     print(f"{'one generation (vmapped, sharded)':<34}{population_s:>10.2f}{steps / population_s:>14,.0f}")
     print(f"{'the members one after another':<34}{sequential_s:>10.2f}{steps / sequential_s:>14,.0f}")

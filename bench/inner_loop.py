@@ -33,8 +33,16 @@ def main() -> None:
     print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()} ({jax.default_backend()})")
     print(f"{'what':<40}{'env steps/s':>14}")
     for env, activation in (("Breakout-MinAtar", "relu"), ("CartPole-v1", "tanh")):
-        cfg = PPOConfig(env=env, num_envs=64, num_steps=128, update_epochs=4, num_minibatches=8, hidden=64,
-                        activation=activation, total_timesteps=64 * 128 * args.updates)  # fmt: skip
+        cfg = PPOConfig(
+            env=env,
+            num_envs=64,
+            num_steps=128,
+            update_epochs=4,
+            num_minibatches=8,
+            hidden=64,
+            activation=activation,
+            total_timesteps=64 * 128 * args.updates,
+        )
         rate = best_rate(make_ppo(cfg, optax.adam(1e-3)), key, cfg.total_timesteps)
         print(f"{'PPO+Adam ' + env:<40}{rate:>14,.0f}")
         rollout = make_random_rollout(*make(env), num_envs=64, num_steps=128 * args.updates)

@@ -15,7 +15,8 @@ import l2o4rl
 l2o4rl.configure_jax()  # before jax starts
 import jax
 
-from l2o4rl.meta.gradient import META_OPTIMIZERS, MetaGradientConfig, MetaGradientTrainer
+from l2o4rl.meta.gradient import MetaGradientConfig, MetaGradientTrainer
+from l2o4rl.optim.catalog import META_GRADIENT
 
 
 def seconds_per_call(fn, state, repeats=3) -> float:
@@ -33,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--task", default="small_dense_long")
     parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--optimizer", default="optim4rl", choices=tuple(META_OPTIMIZERS))
+    parser.add_argument("--optimizer", default="optim4rl", choices=META_GRADIENT)
     args = parser.parse_args()
     cfg = MetaGradientConfig(tasks=(args.task,), num_agents=args.agents, optimizer=args.optimizer)
     trainer = MetaGradientTrainer(cfg)
@@ -45,8 +46,10 @@ def main() -> None:
 
     outer, forward = seconds_per_call(trainer.step, state), seconds_per_call(forward_only, state)
     inner_steps = cfg.num_agents * (cfg.inner_updates + 1) * group.config.steps_per_update
-    print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; {args.optimizer} on {args.task}, "
-          f"{cfg.num_agents} agents, K={cfg.inner_updates}")  # fmt: skip
+    print(
+        f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; {args.optimizer} on {args.task}, "
+        f"{cfg.num_agents} agents, K={cfg.inner_updates}"
+    )
     print(f"outer step (meta-gradient): {outer * 1e3:8.1f} ms  ({1 / outer:.2f} outer steps/s)")
     print(f"same K updates, no meta-gradient: {forward * 1e3:8.1f} ms  ({inner_steps / forward:,.0f} env steps/s)")
     print(f"meta-gradient cost factor: {outer / forward:.2f}x")

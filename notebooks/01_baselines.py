@@ -39,8 +39,8 @@ figures_dir = "../figures"
 
 # %%
 import matplotlib.pyplot as plt
-from matplotlib.ticker import EngFormatter
 import numpy as np
+from matplotlib.ticker import EngFormatter
 
 import l2o4rl
 
@@ -106,13 +106,16 @@ save_figure(fig, figures_dir, "baselines_adam_vs_rmsprop")
 # At `cpu` scale and above: Adam solves Catch, learns the gridworld far above a random
 # policy, and its Breakout and Brax curves rise.
 
+
 # %%
 def mean_final(task, optimizer="adam"):
     return final[(final["task"] == task) & (final["optimizer"] == optimizer)]["value"].mean()
 
 
 def early(task, optimizer="adam", fraction=0.1):
-    rows = curves[(curves["task"] == task) & (curves["optimizer"] == optimizer) & (curves["metric"] == "episode_return")]
+    rows = curves[
+        (curves["task"] == task) & (curves["optimizer"] == optimizer) & (curves["metric"] == "episode_return")
+    ]
     return rows[rows["update"] <= rows["update"].max() * fraction]["value"].mean()
 
 
@@ -123,7 +126,9 @@ if scale != "quick":
     assert margin >= 5.0, f"A2C+Adam on small_dense_long beats random by only {margin:.2f}"
     for task in ("breakout", "inverted_pendulum"):
         rise = mean_final(task) - early(task)
-        assert rise > 0.5 * abs(early(task)) + 1.0, f"{task}: Adam's curve does not rise ({early(task):.1f} -> {mean_final(task):.1f})"
+        assert rise > 0.5 * abs(early(task)) + 1.0, (
+            f"{task}: Adam's curve does not rise ({early(task):.1f} -> {mean_final(task):.1f})"
+        )
 
 
 # %% [markdown]
@@ -150,12 +155,14 @@ fig, axes = plt.subplots(1, len(sweep_tasks), figsize=(PAPER_WIDTH_IN * 1.3, 2.4
 for ax, task in zip(axes[0], sweep_tasks):
     for optimizer, rows in sweep[sweep["task"] == task].groupby("optimizer"):
         stats = rows.groupby("learning_rate")["final_return"].agg(["mean", "min", "max"])
-        line, = ax.plot(stats.index, stats["mean"], marker="o", label=optimizer)
+        (line,) = ax.plot(stats.index, stats["mean"], marker="o", label=optimizer)
         ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15, linewidth=0)
         chosen = get_task(task).baseline_learning_rate(optimizer)
         ax.axvline(chosen, color=line.get_color(), linestyle=":", linewidth=1)
     ax.set(xscale="log", xlabel="learning rate", ylabel="final return" if task == sweep_tasks[0] else "")
-    ax.set_title(task.replace("_", " ").replace("inverted ", "inverted\n"), fontsize="medium")  # long names on two lines
+    ax.set_title(
+        task.replace("_", " ").replace("inverted ", "inverted\n"), fontsize="medium"
+    )  # long names on two lines
 axes[0, 0].legend(fontsize="small")
 save_figure(fig, figures_dir, "baselines_lr_sweep")
 
@@ -208,10 +215,13 @@ check
 # %%
 minatar_summary = summarise_curves(minatar.tables["curves"], ["task"])
 games = list(check.index)
-fig, axes = plt.subplots(1, len(games), figsize=(PAPER_WIDTH_IN * 0.45 * len(games), 2.4), layout="constrained",
-                         squeeze=False)  # fmt: skip
+fig, axes = plt.subplots(
+    1, len(games), figsize=(PAPER_WIDTH_IN * 0.45 * len(games), 2.4), layout="constrained", squeeze=False
+)
 for ax, game in zip(axes[0], games):
-    plot_curves(ax, minatar_summary[minatar_summary["task"] == game].assign(optimizer="ours: PPO + Adam"), hue="optimizer")
+    plot_curves(
+        ax, minatar_summary[minatar_summary["task"] == game].assign(optimizer="ours: PPO + Adam"), hue="optimizer"
+    )
     ax.axhline(get_task(game).adam_return, color="k", linestyle="--", linewidth=1, label="authors' Adam (1e7 steps)")
     ax.set(title=game, ylabel="episode return")
 axes[0, 0].legend(fontsize="x-small", loc="lower right")
@@ -243,9 +253,14 @@ if scale != "quick":
 reference = experiments.get("brax_reference").load_or_run(scale, seed, data_dir, recompute=recompute).tables["curves"]
 last_steps = reference.groupby(["task", "trainer", "seed"])["env_steps"].transform("max")
 ours_late = reference["env_steps"] >= last_steps * (1 - 0.1)
-reference_final = (reference[(reference["trainer"] == "ours") & ours_late | (reference["trainer"] != "ours")
-                             & (reference["env_steps"] == last_steps)]
-                   .groupby(["task", "trainer", "seed"])["return"].mean())  # fmt: skip
+reference_final = (
+    reference[
+        (reference["trainer"] == "ours") & ours_late
+        | (reference["trainer"] != "ours") & (reference["env_steps"] == last_steps)
+    ]
+    .groupby(["task", "trainer", "seed"])["return"]
+    .mean()
+)
 reference_table = reference_final.groupby(["task", "trainer"]).agg(["mean", "std"]).unstack("trainer")
 reference_table
 

@@ -81,7 +81,9 @@ result.tables["runs"].groupby(["source", "optimizer", "score"])[["updates", "sco
 
 # %%
 numbers = result.tables["numbers"].assign(learner=lambda t: t["source"] + " (" + t["optimizer"] + ")")
-numbers["value [90% CI]"] = [f"{v:.3g} [{lo:.3g}, {hi:.3g}]" for v, lo, hi in numbers[["value", "low", "high"]].to_numpy()]
+numbers["value [90% CI]"] = [
+    f"{v:.3g} [{lo:.3g}, {hi:.3g}]" for v, lo, hi in numbers[["value", "low", "high"]].to_numpy()
+]
 numbers.pivot(index="measure", columns="learner", values="value [90% CI]").fillna("")
 
 # %% [markdown]
@@ -102,8 +104,9 @@ for i, learner in enumerate(learners):
     values = samples.loc[samples["learner"] == learner, "value"].clip(-limit, limit)
     counts, _ = np.histogram(values, raw_edges)
     ax_raw.stairs(counts / counts.sum(), raw_edges, color=color, linestyle=dashes, linewidth=1.5)
-ax_log.set(xlabel="log10(|g| + 1e-8)", ylabel="share of recorded coordinates", xlim=(-9, 1), yscale="log",
-           ylim=(1e-3, 1.5))  # fmt: skip
+ax_log.set(
+    xlabel="log10(|g| + 1e-8)", ylabel="share of recorded coordinates", xlim=(-9, 1), yscale="log", ylim=(1e-3, 1.5)
+)
 ax_raw.set(xlabel=f"g (clipped to +-{limit:.2g}, the 99.5th percentile of |g|)", yscale="log")
 fig.legend(*ax_log.get_legend_handles_labels(), loc="outside upper center", ncol=2, fontsize="small")
 save_figure(fig, figures_dir, "gradients_log_histograms")
@@ -113,8 +116,12 @@ save_figure(fig, figures_dir, "gradients_log_histograms")
 
 # %%
 by_layer = samples[samples["seed"] == 0].groupby(["learner", "layer"])["value"]
-by_layer.agg(coordinates_x_updates="size", width=stats.log_range_width, share_below_1e4=stats.share_below,
-             share_zero=lambda g: float(np.mean(g == 0))).round(3)  # fmt: skip
+by_layer.agg(
+    coordinates_x_updates="size",
+    width=stats.log_range_width,
+    share_below_1e4=stats.share_below,
+    share_zero=lambda g: float(np.mean(g == 0)),
+).round(3)
 
 # %% [markdown]
 # ## 2 · The drift: the same histograms by stage of training
@@ -137,8 +144,13 @@ for ax, learner in zip(panels, learners):
     ax.set(xlim=(-9, 1), xlabel="log10(|g| + 1e-8)", yscale="log", ylim=(1e-3, 1.5))
     ax.set_title(learner.replace(" (", "\n(").replace(", ", "\n"), fontsize="small")
 panels[0].set_ylabel("share of recorded coordinates")
-fig.legend(*panels[0].get_legend_handles_labels(), loc="outside upper center", ncol=3, fontsize="small",
-           title="stage of training")  # fmt: skip
+fig.legend(
+    *panels[0].get_legend_handles_labels(),
+    loc="outside upper center",
+    ncol=3,
+    fontsize="small",
+    title="stage of training",
+)
 ax_drift = fig.add_subplot(grid[1, :])
 bars = dict(x="drift", y="learner", order=learners)
 sns.barplot(begin_end, **bars, hue="learner", errorbar=("ci", 90), seed=seed, alpha=0.7, ax=ax_drift)
@@ -165,8 +177,14 @@ by_encoding = dict(y="test_accuracy", hue="encoding", hue_order=ENCODINGS)
 sns.barplot(best, x="data", **by_encoding, errorbar=("ci", 90), seed=seed, alpha=0.8, ax=ax_bar)
 stripplot(best, x="data", **by_encoding, dodge=True, palette="dark:k", size=3, legend=False, ax=ax_bar, seed=seed)
 ax_bar.set(ylabel="accuracy (within +-10%)", xlabel="", ylim=(0, 1))
-ax_bar.legend(fontsize="x-small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, title="encoding",
-              title_fontsize="x-small")  # fmt: skip
+ax_bar.legend(
+    fontsize="x-small",
+    loc="lower center",
+    bbox_to_anchor=(0.5, 1.0),
+    ncol=3,
+    title="encoding",
+    title_fontsize="x-small",
+)
 sns.lineplot(agent_curves, x="epoch", **by_encoding, errorbar=("ci", 90), seed=seed, ax=ax_curve, legend=False)
 ax_curve.set(ylabel="", ylim=(0, 1))
 ax_curve.set_title(f"agent gradients: {agent_source}", fontsize="small")

@@ -64,8 +64,9 @@ config
 # %%
 period, agents = config.reset_periods[0], config.num_agents
 steps = 3 * period
-fig, axes = plt.subplots(1, 3, figsize=(PAPER_WIDTH_IN * 1.3, 2.4), layout="constrained",
-                         gridspec_kw={"width_ratios": [1, 1, 0.8]})  # fmt: skip
+fig, axes = plt.subplots(
+    1, 3, figsize=(PAPER_WIDTH_IN * 1.3, 2.4), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
+)
 for ax, mode in zip(axes[:2], ("pipeline", "lockstep")):
     ages = age_schedule(agents, period, steps, mode)
     image = ax.imshow(ages.T, aspect="auto", cmap="viridis", interpolation="nearest", origin="lower")
@@ -102,7 +103,9 @@ tasks = list(config.tasks)
 fig, axes = plt.subplots(2, len(tasks), figsize=(PAPER_WIDTH_IN * 1.2, 4.2), layout="constrained", squeeze=False)
 for col, task in enumerate(tasks):
     for row, metric in enumerate((f"return_{task}", "meta_loss")):
-        for mode, group in meta_curves[(meta_curves["task"] == task) & (meta_curves["metric"] == metric)].groupby("mode"):
+        for mode, group in meta_curves[(meta_curves["task"] == task) & (meta_curves["metric"] == metric)].groupby(
+            "mode"
+        ):
             smooth = group["value"].rolling(10, min_periods=1).mean()
             axes[row, col].plot(group["outer_step"], smooth, label=mode)
         axes[row, col].set(xlabel="outer step" if row else "", ylabel="agent return" if row == 0 else "meta-loss")
@@ -165,6 +168,7 @@ table
 # On Catch every mode learns from the damped start (at `cpu` scale and above); at `cpu` scale
 # the claims of the text: pipeline ahead of `never` on Catch, and on small_dense_long the
 # pipeline collapse and lockstep's gain.
+
 
 # %%
 def seeds_of(task, optimizer):

@@ -135,8 +135,9 @@ save_figure(fig, figures_dir, "meta_training_curves")
 # `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
-shipped = ship_all(data_dir, scale, result.arrays, init=config.init, seed=seed, experiment=experiment.name,
-                   result=result.path.name)  # fmt: skip
+shipped = ship_all(
+    data_dir, scale, result.arrays, init=config.init, seed=seed, experiment=experiment.name, result=result.path.name
+)
 [p.name for p in shipped]
 
 # %% [markdown]
@@ -147,6 +148,7 @@ shipped = ship_all(data_dir, scale, result.arrays, init=config.init, seed=seed, 
 # quarters, as said above, so that the text cannot go stale). On
 # small_dense_long the meta-trained mean stays below the untrained one, as said above (so the
 # text cannot go stale).
+
 
 # %%
 def finals(task, optimizer):
@@ -166,5 +168,10 @@ if scale != "quick":
             )
     ratio = finals("catch_a2c", "Optim4RL").mean() / finals("catch_a2c", "Adam").mean()
     assert 0.6 <= ratio < 0.9, f"Optim4RL reaches {ratio:.0%} of tuned Adam on Catch; update the text"
-    trained, start = finals("small_dense_long", "Optim4RL").mean(), finals("small_dense_long", "Optim4RL (untrained)").mean()
-    assert trained < start, f"small_dense_long: meta-training now improves on the damped start ({start:.2f} -> {trained:.2f})"
+    trained, start = (
+        finals("small_dense_long", "Optim4RL").mean(),
+        finals("small_dense_long", "Optim4RL (untrained)").mean(),
+    )
+    assert trained < start, (
+        f"small_dense_long: meta-training now improves on the damped start ({start:.2f} -> {trained:.2f})"
+    )

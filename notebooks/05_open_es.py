@@ -119,7 +119,8 @@ single.tables["baselines"].round(4)  # tuned Adam's return (the fitness normalis
 # %%
 scores = final_scores(single.tables["curves"])
 scores.pivot_table(index="optimizer", columns="task", values="return", aggfunc="mean").loc[
-    list(dict.fromkeys(single.tables["curves"]["optimizer"]))].round(2)
+    list(dict.fromkeys(single.tables["curves"]["optimizer"]))
+].round(2)
 
 # %%
 intervals = aggregate.interval_estimates(score_matrices(scores))
@@ -128,18 +129,38 @@ intervals.pivot(index="algorithm", columns="aggregate", values="value").round(2)
 # %%
 order = list(dict.fromkeys(single.tables["curves"]["optimizer"]))
 tasks = list(dict.fromkeys(single.tables["curves"]["task"]))
-fig, axes = plt.subplots(1, len(tasks) + 1, figsize=(PAPER_WIDTH_IN * 1.4, 3.2), layout="constrained",
-                         gridspec_kw={"width_ratios": [1] * len(tasks) + [1.3]})  # fmt: skip
+fig, axes = plt.subplots(
+    1,
+    len(tasks) + 1,
+    figsize=(PAPER_WIDTH_IN * 1.4, 3.2),
+    layout="constrained",
+    gridspec_kw={"width_ratios": [1] * len(tasks) + [1.3]},
+)
 for ax, task in zip(axes, tasks):
-    sns.pointplot(scores[scores["task"] == task], x="normalised", y="optimizer", order=order, errorbar=("ci", 95),
-                  seed=seed, linestyle="none", ax=ax, color="C0")  # fmt: skip
+    sns.pointplot(
+        scores[scores["task"] == task],
+        x="normalised",
+        y="optimizer",
+        order=order,
+        errorbar=("ci", 95),
+        seed=seed,
+        linestyle="none",
+        ax=ax,
+        color="C0",
+    )
     ax.axvline(1.0, color="k", linestyle="--", linewidth=1)
     ax.set(title=task, xlabel="final return / Adam's", ylabel="" if task != tasks[0] else "optimizer")
     if task != tasks[0]:
         ax.set_yticklabels([])
 ax = axes[-1]
-iqm = intervals[intervals["aggregate"] == "IQM"].set_index("algorithm").reindex([o for o in order if o in set(intervals["algorithm"])])
-ax.errorbar(iqm["value"], np.arange(len(iqm)), xerr=[iqm["value"] - iqm["low"], iqm["high"] - iqm["value"]], fmt="o", color="C1")
+iqm = (
+    intervals[intervals["aggregate"] == "IQM"]
+    .set_index("algorithm")
+    .reindex([o for o in order if o in set(intervals["algorithm"])])
+)
+ax.errorbar(
+    iqm["value"], np.arange(len(iqm)), xerr=[iqm["value"] - iqm["low"], iqm["high"] - iqm["value"]], fmt="o", color="C1"
+)
 ax.set_yticks(np.arange(len(iqm)), iqm.index)
 ax.invert_yaxis()
 ax.axvline(1.0, color="k", linestyle="--", linewidth=1)
@@ -186,9 +207,17 @@ grid_scores.pivot_table(index="optimizer", columns="level_set", values="return",
 
 # %%
 fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN, 2.8), layout="constrained")
-sns.barplot(grid_scores, x="level_set", y="return", hue="optimizer", errorbar=("ci", 95), seed=seed, ax=ax,
-            order=list(dict.fromkeys(grid.tables["curves"]["level_set"])),
-            hue_order=list(dict.fromkeys(grid.tables["curves"]["optimizer"])))  # fmt: skip
+sns.barplot(
+    grid_scores,
+    x="level_set",
+    y="return",
+    hue="optimizer",
+    errorbar=("ci", 95),
+    seed=seed,
+    ax=ax,
+    order=list(dict.fromkeys(grid.tables["curves"]["level_set"])),
+    hue_order=list(dict.fromkeys(grid.tables["curves"]["optimizer"])),
+)
 ax.axhline(0.0, color="k", linewidth=1)
 ax.set(xlabel="levels (rand_all: in distribution)", ylabel="final return")
 ax.legend(fontsize="small", ncol=2)
@@ -222,7 +251,9 @@ fig, axes = plt.subplots(1, 2, figsize=(PAPER_WIDTH_IN * 1.2, 2.8), layout="cons
 plot_curves(axes[0], summarise_curves(curves, ["optimizer"]), hue="optimizer")
 axes[0].set(title="return", ylabel="episode return")
 plot_curves(axes[1], summarise_curves(dormancy, ["optimizer"], metric="dormant share"), hue="optimizer")
-axes[1].set(title="dormant neurons", ylabel="share of hidden neurons", ylim=(0, max(0.05, 1.2 * dormancy["value"].max())))
+axes[1].set(
+    title="dormant neurons", ylabel="share of hidden neurons", ylim=(0, max(0.05, 1.2 * dormancy["value"].max()))
+)
 axes[1].legend(fontsize="x-small", ncol=2)
 save_figure(fig, figures_dir, "open_es_ablations")
 
@@ -232,7 +263,9 @@ per_es_run = ablation_scores.groupby(["optimizer", "es_seed"], sort=False)["retu
 ablation_table = per_es_run.add_prefix("ES seed ")
 ablation_table["mean"] = per_es_run.mean(axis=1)
 ablation_table["std over ES seeds"] = per_es_run.std(axis=1)
-ablation_table["final dormant share"] = dormancy[dormancy["update"] == dormancy["update"].max()].groupby("optimizer")["value"].mean()
+ablation_table["final dormant share"] = (
+    dormancy[dormancy["update"] == dormancy["update"].max()].groupby("optimizer")["value"].mean()
+)
 ablation_table.round(3)
 
 # %% [markdown]
@@ -284,11 +317,30 @@ noise.pivot_table(index="optimizer", columns="size", values="noise", aggfunc="me
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(PAPER_WIDTH_IN * 1.4, 2.8), layout="constrained")
-styles = {"palette": dict(zip(deep_order, sns.color_palette())), "markers": dict(zip(deep_order, "osD^vP")), "dashes": False}
-for ax, (table, y, ylabel) in zip(axes, ((noise, "noise", "actor noise std |a3 delta|"), (deep_scores, "return", "final return"))):
+styles = {
+    "palette": dict(zip(deep_order, sns.color_palette())),
+    "markers": dict(zip(deep_order, "osD^vP")),
+    "dashes": False,
+}
+for ax, (table, y, ylabel) in zip(
+    axes, ((noise, "noise", "actor noise std |a3 delta|"), (deep_scores, "return", "final return"))
+):
     order = [o for o in deep_order if o in set(table["optimizer"])]
-    sns.lineplot(table, x="size", y=y, hue="optimizer", hue_order=order, style="optimizer", style_order=order,
-                 err_style="bars", errorbar=("ci", 95), seed=seed, legend=ax is axes[1], ax=ax, **styles)  # fmt: skip
+    sns.lineplot(
+        table,
+        x="size",
+        y=y,
+        hue="optimizer",
+        hue_order=order,
+        style="optimizer",
+        style_order=order,
+        err_style="bars",
+        errorbar=("ci", 95),
+        seed=seed,
+        legend=ax is axes[1],
+        ax=ax,
+        **styles,
+    )
     ax.axvspan(min(deep_cfg.train_sizes), max(deep_cfg.train_sizes), color="0.92", zorder=0, label="ES training sizes")
     ax.set(xlabel="Deep Sea size N", ylabel=ylabel)
 axes[0].ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
@@ -326,8 +378,15 @@ save_figure(fig, figures_dir, "open_es_deepsea")
 shipped = [
     path
     for name, result in (("open_es_single", single), ("open_es_gridworld", grid), ("open_es_deepsea", deep))
-    for path in ship_all(data_dir, scale, result.arrays, init=experiments.get(name).config(scale).init, seed=seed,
-                         experiment=name, result=result.path.name)  # fmt: skip
+    for path in ship_all(
+        data_dir,
+        scale,
+        result.arrays,
+        init=experiments.get(name).config(scale).init,
+        seed=seed,
+        experiment=name,
+        result=result.path.name,
+    )
 ]
 [p.name for p in shipped]
 
@@ -363,16 +422,24 @@ if scale != "quick":
     lead, low, high = difference_ci(catch_returns(scores, "Adam"), catch_returns(scores, "OPEN"), seed=seed)
     assert low <= 0.0, f"tuned Adam beats OPEN on Catch: lead {lead:.2f}, 95% interval [{low:.2f}, {high:.2f}]"
     deep_fitness = deep.tables["es"].query("optimizer == 'OPEN'")["fitness_mean"].to_numpy()
-    assert deep_fitness[-3:].mean() > deep_fitness[:3].mean() + 0.3, f"ES did not learn Deep Sea: {deep_fitness.round(2)}"
+    assert deep_fitness[-3:].mean() > deep_fitness[:3].mean() + 0.3, (
+        f"ES did not learn Deep Sea: {deep_fitness.round(2)}"
+    )
     noise_means = noise.groupby(["optimizer", "size"])["noise"].mean().unstack("optimizer")
     assert (noise_means["OPEN"] > 2 * noise_means["OPEN (untrained)"]).all(), "ES did not turn OPEN's noise up"
     if scale == "cpu":
         by_size = noise_means.sort_index()
         growth = by_size.iloc[-1] / by_size.iloc[0] - 1
-        assert by_size["OPEN"].is_monotonic_increasing and growth["OPEN"] > 0.05, f"the learned noise no longer grows with size; update the text:\n{by_size}"
-        assert growth["OPEN (untrained)"] < growth["OPEN"] / 2, f"the untrained noise grows as much; update the text:\n{by_size}"
+        assert by_size["OPEN"].is_monotonic_increasing and growth["OPEN"] > 0.05, (
+            f"the learned noise no longer grows with size; update the text:\n{by_size}"
+        )
+        assert growth["OPEN (untrained)"] < growth["OPEN"] / 2, (
+            f"the untrained noise grows as much; update the text:\n{by_size}"
+        )
         variants = ablation_table.drop(["OPEN", "Adam"])
         gaps = (variants["mean"] - ablation_table.loc["OPEN", "mean"]).abs()
         spread = variants["std over ES seeds"].clip(lower=ablation_table.loc["OPEN", "std over ES seeds"])
-        assert (gaps < spread).all(), f"an ablation's gap to OPEN now exceeds the ES-seed spread; update the text:\n{ablation_table}"
+        assert (gaps < spread).all(), (
+            f"an ablation's gap to OPEN now exceeds the ES-seed spread; update the text:\n{ablation_table}"
+        )
         assert (dormancy["value"] == 0).all(), "a dormant neuron appeared; update the text"

@@ -103,8 +103,13 @@ histograms, coverage = support.tables["support_histograms"], support.tables["sup
 fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN * 0.8, 2.6), layout="constrained")
 for (group, task), rows in histograms.groupby(["group", "task"], sort=False):
     centres = (rows["bin_low"] + rows["bin_high"]) / 2
-    ax.plot(centres, rows["share"], drawstyle="steps-mid", linestyle="-" if group == "Brax" else "--",
-            label=f"{group}: {task}")  # fmt: skip
+    ax.plot(
+        centres,
+        rows["share"],
+        drawstyle="steps-mid",
+        linestyle="-" if group == "Brax" else "--",
+        label=f"{group}: {task}",
+    )
 ax.set(xlabel="log10(|g| + 1e-8)", ylabel="share of coordinates")
 ax.legend(fontsize="x-small")
 save_figure(fig, figures_dir, "brax_gradient_support")
@@ -171,4 +176,6 @@ if scale != "quick":
         assert margin >= 0.25 * adam_margin, f"{task}: Optim4RL ends {margin:.1f} above random (Adam {adam_margin:.1f})"
 if scale == "cpu":
     brax_coverage = coverage[coverage["task"].isin(tasks)]["share_in_gridworld_range"]
-    assert (brax_coverage < 0.5).all(), f"gridworld gradients now cover {brax_coverage.max():.0%} of a Brax task's; update the text"
+    assert (brax_coverage < 0.5).all(), (
+        f"gridworld gradients now cover {brax_coverage.max():.0%} of a Brax task's; update the text"
+    )

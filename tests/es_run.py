@@ -9,8 +9,10 @@ from l2o4rl.meta.es import ESConfig, InnerTask, meta_train
 from l2o4rl.store import ResultStore, cached
 
 CONFIG = ESConfig(population_size=4, generations=3, checkpoint_every=1, init="random", sigma=0.1, es_learning_rate=0.1)
-TASK = InnerTask("catch", {"total_timesteps": 4_096, "hidden": 8, "num_envs": 8, "num_steps": 16, "num_minibatches": 2,
-                           "update_epochs": 1})  # fmt: skip
+TASK = InnerTask(
+    "catch",
+    {"total_timesteps": 4_096, "hidden": 8, "num_envs": 8, "num_steps": 16, "num_minibatches": 2, "update_epochs": 1},
+)
 
 
 def run(checkpoint_dir: Path, data_dir: Path, devices=None):

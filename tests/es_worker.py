@@ -25,7 +25,11 @@ from es_run import run  # noqa: E402  (beside this file)
 
 mine = out / f"process_{process_id}"
 result, stored = run(mine / "checkpoint", mine / "data")
-record = {"process_index": jax.process_index(), "device_count": jax.device_count(),
-          "fitness_mean": result.metrics["fitness_mean"].tolist(), "mean": stored.arrays["mean"].tolist(),
-          "stored_at": str(stored.path) if stored.path else None}  # fmt: skip
+record = {
+    "process_index": jax.process_index(),
+    "device_count": jax.device_count(),
+    "fitness_mean": result.metrics["fitness_mean"].tolist(),
+    "mean": stored.arrays["mean"].tolist(),
+    "stored_at": str(stored.path) if stored.path else None,
+}
 (out / f"process_{process_id}.json").write_text(json.dumps(record))

@@ -59,8 +59,10 @@ def countdown_agent(params: CountdownParams, **cfg):
 @pytest.mark.parametrize("bootstrap_truncation", [True, False])
 def test_truncation_bootstraps_only_when_asked_and_termination_never(bootstrap_truncation):
     gamma = 0.9
-    for params, bootstrapped in ((CountdownParams(max_steps_in_episode=4), bootstrap_truncation),
-                                 (CountdownParams(max_steps_in_episode=50, terminate_at=4), False)):  # fmt: skip
+    for params, bootstrapped in (
+        (CountdownParams(max_steps_in_episode=4), bootstrap_truncation),
+        (CountdownParams(max_steps_in_episode=50, terminate_at=4), False),
+    ):
         agent = countdown_agent(params, gamma=gamma, bootstrap_truncation=bootstrap_truncation)
         state = agent.init(jax.random.key(0), params)
         _, transitions, _ = agent.collect_rollout(state, params)
@@ -128,8 +130,9 @@ def test_value_loss_is_clipped_only_when_asked(value_clip):
     params = agent.init(jax.random.key(0)).params
     obs, action = jnp.zeros((2, 1)), jnp.zeros(2, jnp.int32)
     dist, value, _ = agent.policy_value(params, obs)
-    batch = common.Transition(obs, action, jnp.zeros(2), jnp.zeros(2, bool), value - 1.0,
-                              common.log_prob(dist, action, True))  # fmt: skip
+    batch = common.Transition(
+        obs, action, jnp.zeros(2), jnp.zeros(2, bool), value - 1.0, common.log_prob(dist, action, True)
+    )
     _, (losses, _) = agent.loss(params, batch, jnp.array([1.0, -1.0]), value + 1.0)
     assert float(losses["value_loss"]) == pytest.approx(1.62 if value_clip else 0.5, rel=1e-5)
 
@@ -174,8 +177,11 @@ def test_running_mean_std_matches_numpy():
 def test_dormancy_and_layer_proportion_by_hand():
     net = MLP((3, 2), 1, "relu")
     params = net.init(jax.random.key(0), jnp.zeros((1, 4)))
-    activations = {"layer_0": jnp.array([[1.0, 0.0, 2.0], [3.0, 0.0, 0.0]]),  # mean |a| = [2, 0, 1]
-                   "layer_1": jnp.array([[1.0, 1.0]]), "layer_2": jnp.array([[5.0]])}  # fmt: skip
+    activations = {
+        "layer_0": jnp.array([[1.0, 0.0, 2.0], [3.0, 0.0, 0.0]]),  # mean |a| = [2, 0, 1]
+        "layer_1": jnp.array([[1.0, 1.0]]),
+        "layer_2": jnp.array([[5.0]]),
+    }
     dormancy = common.dormancy_tree(params, activations)
     np.testing.assert_allclose(dormancy["params"]["layer_0"]["kernel"], [2.0, 0.0, 1.0])  # / layer mean 1
     np.testing.assert_allclose(dormancy["params"]["layer_0"]["bias"], [2.0, 0.0, 1.0])
@@ -230,22 +236,41 @@ def spy_optimizer() -> optax.GradientTransformationExtraArgs:
     def init(params):
         return SeenInputs(jnp.float32(-1), jnp.float32(-1), jnp.int32(0), jnp.float32(-1), jnp.bool_(False))
 
-    def update(updates, state, params=None, *, training_proportion, batch_proportion, key, dormancy,
-               layer_proportion, is_actor, **_):  # fmt: skip
+    def update(
+        updates,
+        state,
+        params=None,
+        *,
+        training_proportion,
+        batch_proportion,
+        key,
+        dormancy,
+        layer_proportion,
+        is_actor,
+        **_,
+    ):
         actor = jax.tree.leaves(jax.tree.map(lambda m, p: jnp.full(p.shape, m, jnp.float32), is_actor, params))
         total = sum(x.size for x in actor)
         shapes_ok = all(
-            jnp.broadcast_shapes(d.shape, p.shape) == p.shape for d, p in zip(jax.tree.leaves(dormancy), jax.tree.leaves(params))
+            jnp.broadcast_shapes(d.shape, p.shape) == p.shape
+            for d, p in zip(jax.tree.leaves(dormancy), jax.tree.leaves(params))
         )
-        seen = SeenInputs(jnp.float32(training_proportion), jnp.float32(batch_proportion), state.calls + 1,
-                          sum(x.sum() for x in actor) / total, jnp.bool_(shapes_ok))  # fmt: skip
+        seen = SeenInputs(
+            jnp.float32(training_proportion),
+            jnp.float32(batch_proportion),
+            state.calls + 1,
+            sum(x.sum() for x in actor) / total,
+            jnp.bool_(shapes_ok),
+        )
         return jax.tree.map(jnp.zeros_like, updates), seen
 
     return optax.GradientTransformationExtraArgs(init, update)
 
 
 def test_optimizer_receives_the_extra_args():
-    cfg = PPOConfig(env="Catch-bsuite", num_envs=4, num_steps=8, total_timesteps=3 * 32, update_epochs=3, num_minibatches=2)
+    cfg = PPOConfig(
+        env="Catch-bsuite", num_envs=4, num_steps=8, total_timesteps=3 * 32, update_epochs=3, num_minibatches=2
+    )
     train = make_ppo(cfg, spy_optimizer())
     state, _ = jax.jit(train)(jax.random.key(0))
     seen = state.opt_state
@@ -276,14 +301,25 @@ def test_recorded_gradients_and_dormancy():
     indices = train.agent.gradient_indices()
     assert len(set(np.asarray(indices).tolist())) == 20
     assert set(common.leaf_names(train.agent.init_params(jax.random.key(0)), indices)) <= {
-        "net/params/layer_0/kernel", "net/params/layer_0/bias", "net/params/policy_head/kernel",
-        "net/params/policy_head/bias", "net/params/value_head/kernel", "net/params/value_head/bias",
-    }  # fmt: skip
+        "net/params/layer_0/kernel",
+        "net/params/layer_0/bias",
+        "net/params/policy_head/kernel",
+        "net/params/policy_head/bias",
+        "net/params/value_head/kernel",
+        "net/params/value_head/bias",
+    }
 
 
 def test_optimizer_state_fields_are_recorded_where_present():
-    cfg = PPOConfig(env="DeepSea-bsuite", env_size=4, num_envs=4, num_steps=8, total_timesteps=3 * 32,
-                    num_minibatches=2, record_optimizer=("noise_scale",))  # fmt: skip
+    cfg = PPOConfig(
+        env="DeepSea-bsuite",
+        env_size=4,
+        num_envs=4,
+        num_steps=8,
+        total_timesteps=3 * 32,
+        num_minibatches=2,
+        record_optimizer=("noise_scale",),
+    )
     _, metrics = jax.jit(make_ppo(cfg, OPEN(OPEN.init_meta_params(jax.random.key(0)))))(jax.random.key(0))
     noise = np.asarray(metrics["optimizer_noise_scale"])
     assert noise.shape == (3,) and (noise > 0).all()
@@ -307,7 +343,9 @@ def test_config_errors_name_the_key():
 
 
 def test_baseline_optimizers():
-    with pytest.raises(ConfigError, match="unknown optimizer 'adagrad'; valid choices: 'adam', 'rmsprop', 'sgd', 'lion'"):
+    with pytest.raises(
+        ConfigError, match="unknown optimizer 'adagrad'; valid choices: 'adam', 'rmsprop', 'sgd', 'lion'"
+    ):
         baseline("adagrad", learning_rate=1.0)
     with pytest.raises(ConfigError, match="no setting 'lr'; valid settings: learning_rate, b1, b2, eps"):
         baseline("adam", lr=1e-3)
@@ -363,12 +401,16 @@ def test_brax_reference_refuses_what_brax_training_cannot_run():
     task = get_task("inverted_pendulum").at()
     for bad in ({"normalize_reward": True}, {"max_grad_norm": 0.5}, {"value_clip": True}, {"num_minibatches": 7}):
         with pytest.raises(ConfigError, match="brax's reference trainer needs"):
-            reference_ppo(task.replace(num_steps=28, **bad) if "num_minibatches" in bad else task.replace(**bad), 3e-4, 0)
+            reference_ppo(
+                task.replace(num_steps=28, **bad) if "num_minibatches" in bad else task.replace(**bad), 3e-4, 0
+            )
 
 
 def test_tanh_log_det_jacobian_is_stable_and_exact():
     x = jnp.array([[-3.0, -0.5, 0.0, 0.7, 2.5]])
-    np.testing.assert_allclose(common.tanh_log_det_jacobian(x), np.log(1 - np.tanh(np.asarray(x)) ** 2).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        common.tanh_log_det_jacobian(x), np.log(1 - np.tanh(np.asarray(x)) ** 2).sum(-1), rtol=1e-5
+    )
     assert np.isfinite(common.tanh_log_det_jacobian(jnp.array([[60.0, -60.0]]))).all()
 
 
@@ -416,7 +458,9 @@ def test_a_tanh_gaussian_policy_needs_continuous_actions():
 
 
 def test_a_tanh_gaussian_agent_trains_with_its_sampled_entropy():
-    cfg = PPOConfig(num_envs=8, num_steps=8, total_timesteps=128, num_minibatches=2, policy="tanh_gaussian", ent_coef=0.01)
+    cfg = PPOConfig(
+        num_envs=8, num_steps=8, total_timesteps=128, num_minibatches=2, policy="tanh_gaussian", ent_coef=0.01
+    )
     _, metrics = jax.jit(make_ppo(cfg, optax.adam(1e-3), Echo(), CountdownParams()))(jax.random.key(1))
     entropy = np.asarray(metrics["entropy"])
     # a 2-d Gaussian of std 0.69 has entropy 2.1; the squash takes off E[log(1 - tanh^2)] < 0

@@ -22,9 +22,15 @@ def test_mean_and_optimality_gap():
 
 def test_bootstrap_resamples_runs_within_each_task():
     scores = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # task 0 always 0, task 1 always 1
-    resamples = aggregate.stratified_resamples(np.array([[0.0, 10.0], [1.0, 11.0], [2.0, 12.0]]), 50, np.random.default_rng(0))
+    resamples = aggregate.stratified_resamples(
+        np.array([[0.0, 10.0], [1.0, 11.0], [2.0, 12.0]]), 50, np.random.default_rng(0)
+    )
     assert resamples.shape == (50, 3, 2)
-    assert set(np.unique(resamples[..., 0])) <= {0.0, 1.0, 2.0} and set(np.unique(resamples[..., 1])) <= {10.0, 11.0, 12.0}
+    assert set(np.unique(resamples[..., 0])) <= {0.0, 1.0, 2.0} and set(np.unique(resamples[..., 1])) <= {
+        10.0,
+        11.0,
+        12.0,
+    }
     table = aggregate.interval_estimates({"a": scores}, reps=200).set_index("aggregate")
     # A stratified resample keeps one half zeros, one half ones: every aggregate is constant.
     for name, value in {"IQM": 0.5, "mean": 0.5, "optimality gap": 0.5}.items():
@@ -55,4 +61,6 @@ def test_difference_interval_of_two_samples():
     # 95% interval of the gap spans [0, 1] and the point estimate is 1/2
     gap, low, high = difference_ci(np.array([0.0, 1.0]), np.zeros(3), resamples=4000)
     assert (gap, low, high) == (0.5, 0.0, 1.0)
-    assert difference_ci(np.array([0.0, 1.0]), np.zeros(3), seed=1) == difference_ci(np.array([0.0, 1.0]), np.zeros(3), seed=1)
+    assert difference_ci(np.array([0.0, 1.0]), np.zeros(3), seed=1) == difference_ci(
+        np.array([0.0, 1.0]), np.zeros(3), seed=1
+    )

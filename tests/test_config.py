@@ -96,7 +96,9 @@ class PerTaskConfig(Config):
 
 def test_one_per_checks_lengths_against_the_named_field():
     assert PerTaskConfig(scales=(1.0, 2.0)).scales == (1.0, 2.0)
-    with pytest.raises(ConfigError, match=r"PerTaskConfig.budgets has 1 entries; it needs one per entry of tasks \(2: a, b\)"):
+    with pytest.raises(
+        ConfigError, match=r"PerTaskConfig.budgets has 1 entries; it needs one per entry of tasks \(2: a, b\)"
+    ):
         PerTaskConfig(budgets=(1,))
     with pytest.raises(ConfigError, match=r"scales has 3 entries; it needs none or one per entry of tasks"):
         PerTaskConfig(scales=(1.0, 2.0, 3.0))

@@ -10,7 +10,6 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-
 from es_run import run
 
 HERE = Path(__file__).parent
@@ -25,9 +24,16 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_two_processes_run_the_es_of_one_and_only_process_0_writes(tmp_path):
     port = free_port()
-    workers = [subprocess.Popen([sys.executable, str(HERE / "es_worker.py"), str(i), "2", str(port), str(tmp_path)],
-                                cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for i in range(2)]  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(HERE / "es_worker.py"), str(i), "2", str(port), str(tmp_path)],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
     for worker in workers:
         output, _ = worker.communicate(timeout=600)
         assert worker.returncode == 0, output[-3000:]

@@ -9,14 +9,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.stats import rankdata
 from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn
+from scipy.stats import rankdata
 
 from l2o4rl.config import ConfigError
 from l2o4rl.experiments.deep_sea import DeepSeaConfig
 from l2o4rl.meta import es
 from l2o4rl.meta.loop import run_outer_loop
 from l2o4rl.meta.sharding import population_mesh
+from l2o4rl.optim.catalog import learned
 from l2o4rl.optim.open import OPEN, ablation
 
 TARGET = jnp.array([0.5, -0.3, 0.2, 0.4])
@@ -102,14 +103,18 @@ def test_resume_equals_uninterrupted(tmp_path):
 def test_meta_train_resumes_to_the_same_result(tmp_path):
     """A whole ES run on a tiny Catch PPO: stopped after one generation and resumed, it ends
     where an uninterrupted run ends (ES state, trained and best meta-parameters, metrics)."""
-    task = es.InnerTask("catch", {"total_timesteps": 256, "hidden": 4, "num_envs": 8, "num_steps": 16, "num_minibatches": 1,
-                                  "update_epochs": 1})  # fmt: skip
+    task = es.InnerTask(
+        "catch",
+        {"total_timesteps": 256, "hidden": 4, "num_envs": 8, "num_steps": 16, "num_minibatches": 1, "update_epochs": 1},
+    )
     cfg = es.ESConfig(population_size=2, generations=2, checkpoint_every=1, init="random", sigma=0.1)
     whole = es.meta_train("open", [task], cfg, seed=3, checkpoint_dir=tmp_path / "whole", progress=False)
     es.meta_train("open", [task], cfg.replace(generations=1), seed=3, checkpoint_dir=tmp_path / "cut", progress=False)
     resumed = es.meta_train("open", [task], cfg, seed=3, checkpoint_dir=tmp_path / "cut", progress=False)
-    for a, b in zip(jax.tree.leaves((whole.mean, whole.best, whole.state.strategy)),
-                    jax.tree.leaves((resumed.mean, resumed.best, resumed.state.strategy))):  # fmt: skip
+    for a, b in zip(
+        jax.tree.leaves((whole.mean, whole.best, whole.state.strategy)),
+        jax.tree.leaves((resumed.mean, resumed.best, resumed.state.strategy)),
+    ):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(whole.metrics["fitness_mean"], resumed.metrics["fitness_mean"])
     assert whole.metrics["fitness_mean"].shape == (2,) and np.isfinite(whole.metrics["fitness_mean"]).all()
@@ -123,12 +128,12 @@ def test_ablation_mask_is_the_ablated_open():
     grads = jax.tree.map(lambda p: 1e-2 * jnp.cos(jnp.arange(p.size).reshape(p.shape) + 1.0), params)
     extra = {"key": jax.random.key(2), "training_proportion": 0.3, "batch_proportion": 1.0}
     for name in ("no_features", "no_dormancy", "no_stochasticity"):
-        masked = es.learned_optimizer(name, phi)
-        ablated = OPEN(phi, **ablation(es.LEARNED[name].ablation))
+        masked = learned(name).build(phi)
+        ablated = OPEN(phi, **ablation(learned(name).ablation))
         (a, _), (b, _) = (o.update(grads, o.init(params), params, **extra) for o in (masked, ablated))
         for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
             np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-9)
-    full = es.learned_optimizer("open", phi).update(grads, OPEN(phi).init(params), params, **extra)[0]
+    full = learned("open").build(phi).update(grads, OPEN(phi).init(params), params, **extra)[0]
     assert not np.allclose(jax.tree.leaves(full)[0], jax.tree.leaves(a)[0])  # the ablation changed something
 
 
@@ -136,16 +141,20 @@ def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="population_size = 7 must be even"):
         es.ESConfig(population_size=7)
     with pytest.raises(ConfigError, match="unknown learned optimizer 'velo'"):
-        es.learned_optimizer("velo", {})
+        learned("velo")
     with pytest.raises(ConfigError, match="unknown task 'pong'"):
         es.InnerTask("pong")
     with pytest.raises(ValueError, match="population_size = 6 does not split evenly over 4 cpu devices"):
         population_mesh(6, [jax.devices()[0]] * 4)
-    with pytest.raises(ConfigError, match="DeepSeaConfig.eval_sizes = \\(1, 4\\); it needs at least one size, each at least 2"):
+    with pytest.raises(
+        ConfigError, match="DeepSeaConfig.eval_sizes = \\(1, 4\\); it needs at least one size, each at least 2"
+    ):
         DeepSeaConfig(eval_sizes=(1, 4))
     with pytest.raises(ConfigError, match="DeepSeaConfig.runs must include 'open'"):
         DeepSeaConfig(runs=("no_stochasticity",))
-    with pytest.raises(ConfigError, match="DeepSeaConfig.runs contains 'opt', which is not valid; valid choices: 'open'"):
+    with pytest.raises(
+        ConfigError, match="DeepSeaConfig.runs contains 'opt', which is not valid; valid choices: 'open'"
+    ):
         DeepSeaConfig(runs=("open", "opt"))
 
 
@@ -168,7 +177,8 @@ SHARDED = textwrap.dedent(
     results = []
     for devices in (jax.devices(), jax.devices()[:1]):
         step = es.make_generation(strategy, scores, antithetic_tasks=True, mesh=population_mesh(8, devices))
-        state, metrics = run_outer_loop(step, es.init_state(strategy, jnp.full(4, -3.0), jax.random.key(0)), 3, progress=False)
+        start = es.init_state(strategy, jnp.full(4, -3.0), jax.random.key(0))
+        state, metrics = run_outer_loop(step, start, 3, progress=False)
         results.append((np.asarray(state.strategy.mean), metrics["fitness_mean"], metrics["task_scores"]))
     (a, fa, ta), (b, fb, tb) = results
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

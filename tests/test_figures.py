@@ -20,15 +20,19 @@ NOTEBOOKS = discover()
 # Notebooks whose stored cpu results a session has not finished recomputing: their check must
 # fail (strict), so the entry has to go once the results and figures are committed.
 PENDING = {
-    "06_brax_generalization": "brax_generalization at revision 1 (one piece per task): its cpu pieces are not all stored",
+    "06_brax_generalization": "brax_generalization (one piece per task): its cpu pieces are not all stored",
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=NotebookError, reason=PENDING[name]))
-    if name in PENDING else name
-    for name in NOTEBOOKS
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=NotebookError, reason=PENDING[name]))
+        if name in PENDING
+        else name
+        for name in NOTEBOOKS
+    ],
+)
 def test_the_committed_results_draw_the_committed_figures(name, tmp_path):
     problems = check_figures(name, tmp_path)
     assert not problems, "\n".join(problems) + "\nintended? `make reproduce`, look at the figures, commit them"
@@ -54,6 +58,9 @@ def test_the_figure_check_names_the_figure_behind_a_changed_stored_number(tmp_pa
     assert len(problems) == 1 and problems[0].startswith("overview_random_returns: RMS difference"), problems
     rms = float(problems[0].split("RMS difference ")[1].split()[0])
     assert rms > 2 * FIGURE_TOLERANCE  # the tolerance sits well below one moved bar
-    for image in ("overview_random_returns-expected.png", "overview_random_returns.png",
-                  "overview_random_returns-failed-diff.png"):  # fmt: skip
+    for image in (
+        "overview_random_returns-expected.png",
+        "overview_random_returns.png",
+        "overview_random_returns-failed-diff.png",
+    ):
         assert (tmp_path / "out" / "00_overview" / image).exists()

@@ -97,8 +97,15 @@ def test_experiment_configs_validate():
 
 
 def test_gradient_samples_are_one_row_per_recorded_value():
-    runs = pd.DataFrame({"run": [0, 0, 1], "source": ["A2C x", "A2C x", "CNN y"], "kind": ["RL", "RL", "supervised"],
-                         "optimizer": ["adam", "adam", "rmsprop"], "seed": [0, 1, 0]})  # fmt: skip
+    runs = pd.DataFrame(
+        {
+            "run": [0, 0, 1],
+            "source": ["A2C x", "A2C x", "CNN y"],
+            "kind": ["RL", "RL", "supervised"],
+            "optimizer": ["adam", "adam", "rmsprop"],
+            "seed": [0, 1, 0],
+        }
+    )
     coordinates = pd.DataFrame({"run": [0, 0, 1], "coordinate": [1, 0, 0], "layer": ["b", "a", "c"]})
     arrays = {"gradients_0": np.arange(12.0).reshape(2, 3, 2), "gradients_1": np.full((1, 3, 1), 5.0)}
     samples = gradient_samples(Result(tables={"runs": runs, "coordinates": coordinates}, arrays=arrays))

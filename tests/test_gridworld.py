@@ -160,7 +160,7 @@ def test_random_actions_keep_invariants_on_procedural_levels(name, seed, actions
     env, params = procedural_gridworld(name, "image"), GRIDWORLD_DISTRIBUTIONS[name](jax.random.key(seed % 1000))
     out = reset_and_run(env, params, jax.random.key(seed), actions)
     assert_invariants(env, params, np.asarray(actions), out)
-    assert (out["state"].agent[0] == params.start), "a procedural level fixes the agent's start"
+    assert out["state"].agent[0] == params.start, "a procedural level fixes the agent's start"
 
 
 @pytest.mark.parametrize("name, size", [("rand_all", 10), ("sparse", 7), ("dense", 11), ("long", 11), ("maze", 13)])
@@ -177,7 +177,7 @@ def test_groove_observation_encodes_the_state(name, size):
         np.testing.assert_array_equal(a, b)
     cols, cells = int(params.cols), size * size
     for t in range(STEPS):
-        state, obs = jax.tree.map(lambda x: x[t], out["next_state"]), out["obs"][t + 1] if t + 1 < STEPS else None
+        state, obs = jax.tree.map(lambda x, t=t: x[t], out["next_state"]), out["obs"][t + 1] if t + 1 < STEPS else None
         if obs is None:
             break
         expected = np.zeros((6, cells), np.float32)
@@ -472,9 +472,7 @@ def test_bad_names_and_parameters_raise_config_error():
     with pytest.raises(ConfigError, match="terminate_probs"):
         one_object_level(terminate=1.5)
     with pytest.raises(ConfigError, match="rewards"):
-        make_level(
-            ENV, rewards=[1.0] * 6, terminate_probs=[0.0] * 6, respawn_probs=[0.0] * 6, max_steps_in_episode=10
-        )
+        make_level(ENV, rewards=[1.0] * 6, terminate_probs=[0.0] * 6, respawn_probs=[0.0] * 6, max_steps_in_episode=10)
     with pytest.raises(ConfigError, match="walls"):
         one_object_level(rows=2, cols=2, walls=np.array([[True, True], [True, False]]))
     with pytest.raises(ConfigError, match="rows"):
@@ -487,7 +485,9 @@ def test_default_level_first_built_inside_a_trace_is_concrete():
 
     from l2o4rl.envs import gridworld
 
-    env = gridworld.GridWorld(4, 6, 2, 9, name="fresh", default_level=functools.partial(gridworld._lpg_level, "small_dense_short"))
+    env = gridworld.GridWorld(
+        4, 6, 2, 9, name="fresh", default_level=functools.partial(gridworld._lpg_level, "small_dense_short")
+    )
     jax.jit(lambda x: x + env.default_params.reward.sum())(1.0)
     assert not isinstance(env.default_params.reward, jax.core.Tracer)
     assert float(jax.jit(lambda x: x + env.default_params.reward.sum())(0.0)) == float(env.default_params.reward.sum())

@@ -46,8 +46,16 @@ def test_identity_run_learns_the_synthetic_control():
     windows = identity.sequences(identity.synthetic_series(jax.random.key(0), segment_length=100))
     train, test = identity.split_sequences(windows, jax.random.key(1), 0.25, 1000)
     assert len(train) + len(test) == 120 and len(test) == 30
-    curves = identity.run_identity(train, test, jax.random.key(2), encodings=("raw", "sign_log"), learning_rates=(3e-3,),
-                                   seeds=2, epochs=150, batch_size=16)  # fmt: skip
+    curves = identity.run_identity(
+        train,
+        test,
+        jax.random.key(2),
+        encodings=("raw", "sign_log"),
+        learning_rates=(3e-3,),
+        seeds=2,
+        epochs=150,
+        batch_size=16,
+    )
     assert len(curves) == 2 * 2 * 150
     final = curves[curves["epoch"] == 150].groupby("encoding")["test_accuracy"].mean()
     first = curves[curves["epoch"] == 1].groupby("encoding")["test_accuracy"].mean()

@@ -45,7 +45,9 @@ def test_never_resetting_agents_share_one_life():
     """The authors' "without pipeline" ablation: agents are never reset, so age = outer step."""
     ages = age_schedule(5, 8, 30, "never")
     assert (ages == np.arange(30)[:, None]).all()
-    with pytest.raises(ConfigError, match="unknown reset mode 'staggered'; valid choices: 'pipeline', 'never', 'lockstep'"):
+    with pytest.raises(
+        ConfigError, match="unknown reset mode 'staggered'; valid choices: 'pipeline', 'never', 'lockstep'"
+    ):
         reset_offsets(5, 8, "staggered")
 
 
@@ -60,8 +62,15 @@ def test_task_gradients_are_rescaled_to_a_norm_then_averaged():
 
 
 def test_authors_meta_settings_run_and_clip_element_wise():
-    cfg = TINY.replace(tasks=("small_dense_short", "small_dense_long"), resets="never", meta_loss="actor",
-                       meta_clip=1.0, meta_clip_by="value", task_grad_norm=0.5, outer_steps=2)  # fmt: skip
+    cfg = TINY.replace(
+        tasks=("small_dense_short", "small_dense_long"),
+        resets="never",
+        meta_loss="actor",
+        meta_clip=1.0,
+        meta_clip_by="value",
+        task_grad_norm=0.5,
+        outer_steps=2,
+    )
     trainer = MetaGradientTrainer(cfg)
     clipped, _ = trainer.meta_clip.update({"w": jnp.array([5.0, -0.2, -30.0])}, None)
     np.testing.assert_allclose(clipped["w"], [1.0, -0.2, -1.0])
@@ -117,7 +126,9 @@ def test_trainer_ages_match_the_schedule(uninterrupted):
 
 def test_resume_after_a_kill_ends_where_an_uninterrupted_run_does(trainer, uninterrupted, tmp_path):
     # A run "killed" after its first chunk left a checkpoint at step 2; resuming finishes the run.
-    MetaGradientTrainer(TINY.replace(outer_steps=2)).train(jax.random.key(0), checkpoint_dir=tmp_path, chunk=2, progress=False)
+    MetaGradientTrainer(TINY.replace(outer_steps=2)).train(
+        jax.random.key(0), checkpoint_dir=tmp_path, chunk=2, progress=False
+    )
     resumed, metrics = trainer.train(jax.random.key(0), checkpoint_dir=tmp_path, chunk=2, progress=False)
     state, expected = uninterrupted
     np.testing.assert_array_equal(flat(resumed.meta_params), flat(state.meta_params))

@@ -25,8 +25,9 @@ def test_runs_at_quick_scale(name, tmp_path):
     promised = figures_of_notebook(name)
     assert promised, f"{name} promises no figure in the experiment registry"
     data, figures = tmp_path / "data", tmp_path / "figures"
-    run_notebook(NOTEBOOKS[name], scale="quick", data_dir=data, figures_dir=figures, build_dir=tmp_path / "build",
-                 progress=False)  # fmt: skip
+    run_notebook(
+        NOTEBOOKS[name], scale="quick", data_dir=data, figures_dir=figures, build_dir=tmp_path / "build", progress=False
+    )
     written = sorted(p.name for p in figures.iterdir())
     assert written == sorted(f"{f}.{ext}" for f in promised for ext in ("pdf", "png"))
     for figure in promised:

@@ -40,13 +40,15 @@ def test_zero_meta_parameters_do_not_learn():
 
 def test_gridworld_checkpoint_trains_rand_all_levels_like_adam(anchors_dir):
     """Authors: 0.01 -> 0.97 in 2e6 steps on their rand_all. Ours has GROOVE's observation and
-    fixed starts but our own level sampler (objects never on walls), so the check is relative: on four sampled levels the published
-    optimizer learns (+0.2 from its first to its last 10% of updates) and ends within 80% of tuned Adam."""
+    fixed starts but our own level sampler (objects never on walls), so the check is relative:
+    on four sampled levels the published optimizer learns (+0.2 from its first to its last 10%
+    of updates) and ends within 80% of tuned Adam."""
     phi, _ = load_open_checkpoint(anchors_dir / "open_pretrained" / "gridworld_OPEN.npy")
     levels = jax.vmap(GRIDWORLD_DISTRIBUTIONS["rand_all"])(jax.random.split(jax.random.key(7), 4))
     # 97 updates of 20-step rollouts: a single update may finish no episode, so average 10 of them.
-    run = functools.partial(final_and_initial_returns, total_timesteps=2_000_000, seeds=4, task="gridworld",
-                            env_params=levels, window=10)  # fmt: skip
+    run = functools.partial(
+        final_and_initial_returns, total_timesteps=2_000_000, seeds=4, task="gridworld", env_params=levels, window=10
+    )
     final, initial = run(OPEN(phi))
     adam, _ = run(get_task("gridworld").optimizer("adam"))
     print("gridworld_OPEN first/last 10%:", initial, final, "Adam last 10%:", adam)

@@ -11,11 +11,14 @@ from l2o4rl.config import ConfigError
 from l2o4rl.optim import processing
 from l2o4rl.optim.checkpoints import load_meta_params, load_open_checkpoint, save_meta_params
 from l2o4rl.optim.learned import gru_cell, gru_step
-from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, features, feature_mask
+from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, feature_mask, features
 from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
 
 LEARNED = [Optim4RL, LinearOptim, L2L, OPEN]
-PARAMS = {"actor": {"w": jnp.arange(6.0).reshape(2, 3) / 10 - 0.2, "b": jnp.array([0.5, -0.5])}, "critic": {"w": jnp.ones(4)}}
+PARAMS = {
+    "actor": {"w": jnp.arange(6.0).reshape(2, 3) / 10 - 0.2, "b": jnp.array([0.5, -0.5])},
+    "critic": {"w": jnp.ones(4)},
+}
 
 
 def grads_like(params, scale=1e-3):
@@ -93,7 +96,10 @@ def test_vmap_over_meta_params_and_meta_gradients_through_updates(cls):
 
 def test_bad_settings_are_named():
     phi = Optim4RL.init_meta_params(jax.random.key(0))
-    with pytest.raises(ConfigError, match="Optim4RL has no setting 'lr'; valid settings: learning_rate, gradient_clip, heads, gradient_processing"):
+    with pytest.raises(
+        ConfigError,
+        match="Optim4RL has no setting 'lr'; valid settings: learning_rate, gradient_clip, heads, gradient_processing",
+    ):
         Optim4RL(phi, lr=1e-3)
     with pytest.raises(ConfigError, match="unknown OPEN feature 'plasticity'; valid choices: 'param'"):
         OPEN(OPEN.init_meta_params(jax.random.key(0)), disable=("plasticity",))
@@ -149,13 +155,14 @@ def test_optim4rl_authors_structure_learns_the_sign_of_m():
     g = jnp.array([3e-6, -2e-3, 0.5, -40.0])
     lr, b1, c = 0.1, np.log(2.0), np.log(4.0)
     for b0, flip in ((0.0, 1.0), (-3.0, -1.0)):  # tanh(1) > 0: descent; tanh(-2) < 0: the sign flips
-        phi = _constant_mlp_heads(Optim4RL.init_meta_params(jax.random.key(0), heads="mlp"),
-                                  {"head_m": [b0, b1], "head_v": [c]})  # fmt: skip
+        phi = _constant_mlp_heads(
+            Optim4RL.init_meta_params(jax.random.key(0), heads="mlp"), {"head_m": [b0, b1], "head_v": [c]}
+        )
         opt = Optim4RL(phi, learning_rate=lr, heads="mlp")
         updates, _ = opt.update(g, opt.init(g), g)
         np.testing.assert_allclose(updates, -lr * flip * np.sign(g) * 2.0 / np.sqrt(4.0 + 1e-18), rtol=1e-6)
 
-        def total_step(bias0):
+        def total_step(bias0, phi=phi):
             phi["params"]["head_m"]["out"]["bias"] = jnp.stack([bias0, jnp.float32(b1)])
             opt = Optim4RL(phi, learning_rate=lr, heads="mlp")
             return opt.update(g, opt.init(g), g)[0].sum()
@@ -174,8 +181,9 @@ def test_optim4rl_authors_structure_learns_the_sign_of_m():
 def test_authors_linear_optim_and_l2l_read_sign_log_and_clip():
     g = jnp.array([-2.0, 1e-4, 0.3])
     clipped = np.clip(np.asarray(g), -1, 1)
-    phi = _constant_mlp_heads(LinearOptim.init_meta_params(jax.random.key(0), heads="mlp"),
-                              {"head": [np.log(2.0), np.log(3.0), 0.5]})  # fmt: skip
+    phi = _constant_mlp_heads(
+        LinearOptim.init_meta_params(jax.random.key(0), heads="mlp"), {"head": [np.log(2.0), np.log(3.0), 0.5]}
+    )
     opt = LinearOptim(phi, learning_rate=0.1, heads="mlp", gradient_clip=1.0)
     np.testing.assert_allclose(opt.update(g, opt.init(g), g)[0], -0.1 * (2.0 * clipped + 3.0 * 0.5), rtol=1e-6)
     phi = _constant_mlp_heads(L2L.init_meta_params(jax.random.key(0), heads="mlp"), {"head": [np.log(5.0)]})
@@ -252,7 +260,9 @@ def test_open_update_is_zero_mean_and_noise_is_actor_only():
     critic = np.asarray(a["critic"]["w"] - b["critic"]["w"])
     np.testing.assert_allclose(critic, critic[0], atol=1e-9)
     no_actor = jax.tree.map(lambda _: False, is_actor)
-    assert jax.tree.all(jax.tree.map(np.array_equal, step(jax.random.key(1), no_actor), step(jax.random.key(2), no_actor)))
+    assert jax.tree.all(
+        jax.tree.map(np.array_equal, step(jax.random.key(1), no_actor), step(jax.random.key(2), no_actor))
+    )
     deterministic = OPEN(phi, stochastic=False)
     out = deterministic.update(grads, deterministic.init(PARAMS), PARAMS)[0]  # no key needed
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(out))
@@ -316,7 +326,9 @@ def test_checkpoint_errors_and_round_trip(tmp_path):
     with pytest.raises(ConfigError, match="100 values match no OPEN size"):
         load_open_checkpoint(tmp_path / "bad.npy")
     phi = Optim4RL.init_meta_params(jax.random.key(3))
-    path = save_meta_params(tmp_path / "optim4rl.npz", phi, "optim4rl", settings={"learning_rate": 1e-3}, trained_on="catch")
+    path = save_meta_params(
+        tmp_path / "optim4rl.npz", phi, "optim4rl", settings={"learning_rate": 1e-3}, trained_on="catch"
+    )
     loaded, meta = load_meta_params(path, Optim4RL.init_meta_params(jax.random.key(0)))
     assert jax.tree.all(jax.tree.map(np.array_equal, loaded, phi))
     assert meta == {"kind": "optim4rl", "size": 1403, "settings": {"learning_rate": 1e-3}, "trained_on": "catch"}

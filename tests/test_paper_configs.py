@@ -67,17 +67,25 @@ def largest_program(dump_dir) -> tuple[str, int]:
 @pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
 def test_the_paper_config_runs_end_to_end_with_its_budgets_shrunk(name, tmp_path):
     dump = tmp_path / "xla"
-    env = {**os.environ, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump}".strip(),
-           "L2O4RL_CACHE_DIR": str(tmp_path / "cache")}  # an empty compile cache: every program compiles, and is dumped
-    run = subprocess.run([sys.executable, "-c", SMOKE_RUN, name, str(tmp_path / "data"), str(project_root() / "data")],
-                         env=env, capture_output=True, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump}".strip(),
+        "L2O4RL_CACHE_DIR": str(tmp_path / "cache"),
+    }  # an empty compile cache: every program compiles, and is dumped
+    run = subprocess.run(
+        [sys.executable, "-c", SMOKE_RUN, name, str(tmp_path / "data"), str(project_root() / "data")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     module, size = largest_program(dump)
     report = project_root() / "build" / "paper_memory.csv"
     report.parent.mkdir(exist_ok=True)
     rows = [r for r in csv.DictReader(report.open())] if report.exists() else []
-    rows = [r for r in rows if r["experiment"] != name] + [{"experiment": name, "largest_program": module,
-                                                            "mib": f"{size / 2**20:.1f}"}]  # fmt: skip
+    rows = [r for r in rows if r["experiment"] != name] + [
+        {"experiment": name, "largest_program": module, "mib": f"{size / 2**20:.1f}"}
+    ]
     with report.open("w", newline="") as f:
         writer = csv.DictWriter(f, ["experiment", "largest_program", "mib"])
         writer.writeheader()

@@ -19,7 +19,9 @@ HEADER = """# ---
 # ---
 """
 
-ECHO_PARAMETERS = HEADER + """
+ECHO_PARAMETERS = (
+    HEADER
+    + """
 # %% tags=["parameters"]
 scale = "cpu"
 seed = 0
@@ -32,8 +34,11 @@ import json, pathlib
 pathlib.Path(data_dir, "parameters.json").write_text(
     json.dumps(dict(scale=scale, seed=seed, recompute=recompute, data_dir=data_dir, figures_dir=figures_dir)))
 """
+)
 
-FAILING = HEADER + """
+FAILING = (
+    HEADER
+    + """
 # %% tags=["parameters"]
 scale = "cpu"
 
@@ -43,6 +48,7 @@ x = 1
 # %%
 assert x == 2, "the claim does not hold"
 """
+)
 
 
 @pytest.fixture
@@ -58,18 +64,27 @@ def test_parameters_are_injected(project):
     notebook.write_text(ECHO_PARAMETERS)
     data = project / "d"
     data.mkdir()
-    out = run_notebook(notebook, scale="quick", seed=3, recompute=True, data_dir=data, figures_dir=project / "f",
-                       progress=False)  # fmt: skip
+    out = run_notebook(
+        notebook, scale="quick", seed=3, recompute=True, data_dir=data, figures_dir=project / "f", progress=False
+    )
     params = json.loads((data / "parameters.json").read_text())
-    assert params == {"scale": "quick", "seed": 3, "recompute": True, "data_dir": str(data.resolve()),
-                      "figures_dir": str((project / "f").resolve())}  # fmt: skip
+    assert params == {
+        "scale": "quick",
+        "seed": 3,
+        "recompute": True,
+        "data_dir": str(data.resolve()),
+        "figures_dir": str((project / "f").resolve()),
+    }
     assert out == project / "build" / "quick" / "01_echo.ipynb" and out.exists()
 
 
 def test_failing_notebook_names_notebook_and_cell(project):
     notebook = project / "notebooks" / "02_fails.py"
     notebook.write_text(FAILING)
-    with pytest.raises(NotebookError, match=r"notebook 02_fails failed in cell 3 \('assert x == 2, .*AssertionError: the claim does not hold"):
+    with pytest.raises(
+        NotebookError,
+        match=r"notebook 02_fails failed in cell 3 \('assert x == 2, .*AssertionError: the claim does not hold",
+    ):
         run_notebook(notebook, scale="quick", progress=False)
 
 
@@ -78,8 +93,10 @@ def test_cli_exits_nonzero_naming_the_failing_notebook(project):
     env = {**os.environ, "L2O4RL_ROOT": str(project)}
     proc = subprocess.run(
         [sys.executable, "-m", "l2o4rl.notebooks", "run", "--scale", "quick", "--no-progress"],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "notebook 02_fails failed in cell 3" in proc.stderr
     bad = subprocess.run(
@@ -90,7 +107,8 @@ def test_cli_exits_nonzero_naming_the_failing_notebook(project):
 
 def test_cli_stored_only_injects_recompute_never_and_streams_the_notebooks_stderr(project):
     (project / "notebooks" / "01_echo.py").write_text(
-        ECHO_PARAMETERS + "\n# %%\nimport sys\nprint('exp [cpu, seed 0, key k]: loaded', file=sys.stderr)\n")
+        ECHO_PARAMETERS + "\n# %%\nimport sys\nprint('exp [cpu, seed 0, key k]: loaded', file=sys.stderr)\n"
+    )
     data = project / "d"
     data.mkdir()
     env = {**os.environ, "L2O4RL_ROOT": str(project)}
@@ -149,5 +167,8 @@ def test_importing_the_package_changes_nothing_and_configure_jax_does_what_it_sa
     )
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"L2O4RL_CACHE_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
-    fresh = "import l2o4rl, os\nl2o4rl.configure_jax()\nimport jax\nassert jax.device_count() == len(os.sched_getaffinity(0)), jax.devices()\n"
+    fresh = (
+        "import l2o4rl, os\nl2o4rl.configure_jax()\nimport jax\n"
+        "assert jax.device_count() == len(os.sched_getaffinity(0)), jax.devices()\n"
+    )
     subprocess.run([sys.executable, "-c", fresh], check=True, env=env)

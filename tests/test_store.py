@@ -172,7 +172,9 @@ def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_pa
     assert computed == [("a",), ("b",), ("c",)]
     assert "inputs" not in result.provenance  # none recorded
     revised = Experiment("exp2", "00_x", ("fig",), configs, compute, pieces=per_task, revision=1)
-    assert revised.load_or_run("quick", 0, tmp_path).provenance["inputs"] == {"revision": "1"}  # the pieces' shared inputs
+    assert revised.load_or_run("quick", 0, tmp_path).provenance["inputs"] == {
+        "revision": "1"
+    }  # the pieces' shared inputs
 
 
 def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):

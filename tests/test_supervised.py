@@ -19,7 +19,11 @@ from l2o4rl.supervised import (
 
 def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
     """The IDX layout: two zero bytes, 0x08 (unsigned bytes), the rank, big-endian dims, data."""
-    raw = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
+    raw = (
+        bytes([0, 0, 0x08, array.ndim])
+        + struct.pack(f">{array.ndim}I", *array.shape)
+        + array.astype(np.uint8).tobytes()
+    )
     path.write_bytes(gzip.compress(raw) if compress else raw)
 
 
@@ -27,9 +31,11 @@ def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
 def tiny_mnist():
     rng = np.random.default_rng(0)
     return {
-        "x_train": rng.integers(0, 256, (5, 4, 3), dtype=np.uint8), "y_train": np.array([0, 1, 2, 3, 9], np.uint8),
-        "x_test": rng.integers(0, 256, (2, 4, 3), dtype=np.uint8), "y_test": np.array([7, 5], np.uint8),
-    }  # fmt: skip
+        "x_train": rng.integers(0, 256, (5, 4, 3), dtype=np.uint8),
+        "y_train": np.array([0, 1, 2, 3, 9], np.uint8),
+        "x_test": rng.integers(0, 256, (2, 4, 3), dtype=np.uint8),
+        "y_test": np.array([7, 5], np.uint8),
+    }
 
 
 def check_loaded(data, arrays):
@@ -42,8 +48,12 @@ def check_loaded(data, arrays):
 
 
 def test_mnist_from_idx_directory(tmp_path, tiny_mnist):
-    names = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte",
-             "x_test": "t10k-images.idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte.gz"}  # fmt: skip
+    names = {
+        "x_train": "train-images-idx3-ubyte.gz",
+        "y_train": "train-labels-idx1-ubyte",
+        "x_test": "t10k-images.idx3-ubyte",
+        "y_test": "t10k-labels-idx1-ubyte.gz",
+    }
     for key, name in names.items():
         write_idx(tmp_path / name, tiny_mnist[key], compress=name.endswith(".gz"))
     check_loaded(load_mnist(tmp_path), tiny_mnist)

@@ -30,23 +30,51 @@ def test_tuned_settings_follow_the_papers():
 def test_optim4rl_brax_tasks_collect_brax_trainer_batches():
     # The authors' <env>_ppo.json (ant: batch 1024, where SPEC 1.6's table says 2048): batch x 32
     # minibatches x unroll steps per update, clip 0.3, element-wise clip 1
-    for name, batch, unroll, epochs, lr in (("ant", 1024, 5, 4, 3e-4), ("humanoid", 1024, 10, 8, 3e-4),
-                                            ("inverted_double_pendulum", 1024, 5, 4, 3e-4), ("walker2d", 512, 20, 8, 3e-5)):
+    for name, batch, unroll, epochs, lr in (
+        ("ant", 1024, 5, 4, 3e-4),
+        ("humanoid", 1024, 10, 8, 3e-4),
+        ("inverted_double_pendulum", 1024, 5, 4, 3e-4),
+        ("walker2d", 512, 20, 8, 3e-5),
+    ):
         task = get_task(f"optim4rl_{name}")
         cfg = task.config
         assert cfg.env == f"brax-{name}" and cfg.steps_per_update == batch * 32 * unroll, name
         assert (cfg.update_epochs, cfg.num_minibatches, cfg.clip_eps, cfg.clip_value, task.learning_rate) == (
-            epochs, 32, 0.3, 1.0, lr)
+            epochs,
+            32,
+            0.3,
+            1.0,
+            lr,
+        )
         # brax.training's PPO: rewards only scaled, policy 4 x 32 and value 5 x 256 swish, time-outs terminal
         assert not cfg.normalize_reward and cfg.normalize_obs and not cfg.bootstrap_truncation
-        assert (cfg.hidden, cfg.num_layers, cfg.critic_hidden, cfg.critic_layers, cfg.activation) == (32, 4, 256, 5, "swish")
+        assert (cfg.hidden, cfg.num_layers, cfg.critic_hidden, cfg.critic_layers, cfg.activation) == (
+            32,
+            4,
+            256,
+            5,
+            "swish",
+        )
 
 
 def test_reproduction_tasks_follow_the_authors_code():
     ant = get_task("ant").config  # OPEN's: global norm 0.5 per network, positional backend
-    assert (ant.max_grad_norm, ant.clip_value, ant.brax_backend, ant.normalize_reward) == (0.5, None, "positional", True)
-    for name in ("breakout", "asterix", "freeway", "spaceinvaders", "gridworld", "ant", "small_dense_long",
-                 "big_dense_long"):  # fmt: skip
+    assert (ant.max_grad_norm, ant.clip_value, ant.brax_backend, ant.normalize_reward) == (
+        0.5,
+        None,
+        "positional",
+        True,
+    )
+    for name in (
+        "breakout",
+        "asterix",
+        "freeway",
+        "spaceinvaders",
+        "gridworld",
+        "ant",
+        "small_dense_long",
+        "big_dense_long",
+    ):
         assert not get_task(name).config.bootstrap_truncation, name  # a time-out ends the return
     for name in ("catch", "cartpole", "deepsea"):  # our own tasks keep the bootstrap
         assert get_task(name).config.bootstrap_truncation, name
@@ -77,7 +105,7 @@ def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
     from l2o4rl.experiments import get
     from l2o4rl.experiments.baselines import best_learning_rates
     from l2o4rl.runtime import project_root
-    from l2o4rl.store import ResultStore, Result
+    from l2o4rl.store import Result, ResultStore
 
     experiment = get("lr_sweep")
     cfg = experiment.config("cpu")
@@ -108,11 +136,24 @@ def test_best_learning_rates_picks_the_highest_mean_final_return():
     from l2o4rl.experiments.baselines import best_learning_rates
 
     rates = [1e-4, 1e-4, 1e-3, 1e-3, 1e-2, 1e-2]  # around catch's own 1e-3
-    sweep = pd.DataFrame({"task": "catch", "optimizer": "adam", "learning_rate": rates, "seed": [0, 1] * 3,
-                          "final_return": [1.0, 3.0, 2.0, 2.0, 4.0, 0.5]})  # fmt: skip
+    sweep = pd.DataFrame(
+        {
+            "task": "catch",
+            "optimizer": "adam",
+            "learning_rate": rates,
+            "seed": [0, 1] * 3,
+            "final_return": [1.0, 3.0, 2.0, 2.0, 4.0, 0.5],
+        }
+    )
     (row,) = best_learning_rates(sweep).to_dict("records")
     # means: 1e-4 -> 2.0, 1e-3 -> 2.0, 1e-2 -> 2.25
-    assert row == {"task": "catch", "optimizer": "adam", "learning_rate": 1e-2, "final_return": 2.25, "runner_up_return": 2.0}
+    assert row == {
+        "task": "catch",
+        "optimizer": "adam",
+        "learning_rate": 1e-2,
+        "final_return": 2.25,
+        "runner_up_return": 2.0,
+    }
     # a tie goes to the task's own rate, wherever it sits in the table
     tied = sweep.assign(final_return=[2.0, 2.0, 1.0, 3.0, 2.0, 2.0])
     assert best_learning_rates(tied)["learning_rate"].item() == 1e-3

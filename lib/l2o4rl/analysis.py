@@ -22,11 +22,16 @@ def tidy_metrics(metrics: Mapping[str, Any], steps_per_update: int, **labels: An
             continue
         seeds, updates = np.meshgrid(np.arange(values.shape[0]), np.arange(values.shape[1]), indexing="ij")
         frames.append(
-            pd.DataFrame({
-                "seed": seeds.ravel(), "update": updates.ravel(), "env_steps": (updates.ravel() + 1) * steps_per_update,
-                "metric": name, "value": values.ravel().astype(np.float64),
-            })
-        )  # fmt: skip
+            pd.DataFrame(
+                {
+                    "seed": seeds.ravel(),
+                    "update": updates.ravel(),
+                    "env_steps": (updates.ravel() + 1) * steps_per_update,
+                    "metric": name,
+                    "value": values.ravel().astype(np.float64),
+                }
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     for column, value in labels.items():
         frame.insert(0, column, value)
@@ -55,7 +60,9 @@ def difference_ci(
     and its percentile-bootstrap interval, each sample resampled on its own."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     rng = np.random.default_rng(seed)
-    gaps = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[rng.integers(0, b.size, (resamples, b.size))].mean(1)
+    gaps = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[
+        rng.integers(0, b.size, (resamples, b.size))
+    ].mean(1)
     tail = (1.0 - confidence) / 2.0 * 100.0
     return float(a.mean() - b.mean()), float(np.percentile(gaps, tail)), float(np.percentile(gaps, 100.0 - tail))
 
@@ -67,11 +74,15 @@ def summarise_curves(frame: pd.DataFrame, by: list[str], metric: str = "episode_
         table = group.pivot(index="seed", columns="env_steps", values="value")
         mean, low, high = bootstrap_mean_ci(table.to_numpy(), **ci)
         keys = keys if isinstance(keys, tuple) else (keys,)
-        rows.append(pd.DataFrame({**dict(zip(by, keys)), "env_steps": table.columns, "mean": mean, "low": low, "high": high}))
+        rows.append(
+            pd.DataFrame({**dict(zip(by, keys)), "env_steps": table.columns, "mean": mean, "low": low, "high": high})
+        )
     return pd.concat(rows, ignore_index=True)
 
 
-def final_values(frame: pd.DataFrame, by: list[str], metric: str = "episode_return", last_fraction: float = 0.1) -> pd.DataFrame:
+def final_values(
+    frame: pd.DataFrame, by: list[str], metric: str = "episode_return", last_fraction: float = 0.1
+) -> pd.DataFrame:
     """Per group and seed: the mean of ``metric`` over the last ``last_fraction`` of updates."""
     selected = frame[frame["metric"] == metric]
     cutoff = selected.groupby(by)["update"].transform(lambda u: u.max() * (1.0 - last_fraction))

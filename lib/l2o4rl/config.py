@@ -110,12 +110,15 @@ class Config:
                 raise ConfigError(f"{where} = {value!r} has the wrong type; expected {hints[f.name]}")
             m = f.metadata
             if m.get("choices") is not None and value not in m["choices"]:
-                raise ConfigError(f"{where} = {value!r} is not valid; valid choices: {', '.join(map(repr, m['choices']))}")
+                raise ConfigError(
+                    f"{where} = {value!r} is not valid; valid choices: {', '.join(map(repr, m['choices']))}"
+                )
             if m.get("each_in") is not None:
                 for item in value:
                     if item not in m["each_in"]:
                         raise ConfigError(
-                            f"{where} contains {item!r}, which is not valid; valid choices: {', '.join(map(repr, m['each_in']))}"
+                            f"{where} contains {item!r}, which is not valid; "
+                            f"valid choices: {', '.join(map(repr, m['each_in']))}"
                         )
             for bound, ok, words in (
                 ("ge", lambda v, b: v >= b, "at least"),

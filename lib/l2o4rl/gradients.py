@@ -93,9 +93,13 @@ def histogram_table(samples: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for keys, group in samples.groupby(by, sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         rows.append(
-            pd.DataFrame({
-                **dict(zip(by, keys)), "bin_low": LOG_BIN_EDGES[:-1], "bin_high": LOG_BIN_EDGES[1:],
-                "share": log_histogram(group["value"].to_numpy()),
-            })
-        )  # fmt: skip
+            pd.DataFrame(
+                {
+                    **dict(zip(by, keys)),
+                    "bin_low": LOG_BIN_EDGES[:-1],
+                    "bin_high": LOG_BIN_EDGES[1:],
+                    "share": log_histogram(group["value"].to_numpy()),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)

@@ -173,12 +173,16 @@ def run_identity(
     train = jax.vmap(make_identity_train(epochs, batch_size), in_axes=(0, 0, 0, None, None))
     indices = jnp.asarray([encoding_index(e) for e in encoding])
     metrics = jax.jit(train)(keys, indices, jnp.asarray(rate, jnp.float32), train_sequences, test_sequences)
-    return pd.DataFrame({
-        "encoding": np.repeat(encoding, epochs), "learning_rate": np.repeat(rate, epochs),
-        "seed": np.repeat(seed, epochs), "epoch": np.tile(np.arange(1, epochs + 1), len(grid)),
-        "loss": np.asarray(metrics["loss"], np.float64).ravel(),
-        "test_accuracy": np.asarray(metrics["test_accuracy"], np.float64).ravel(),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "encoding": np.repeat(encoding, epochs),
+            "learning_rate": np.repeat(rate, epochs),
+            "seed": np.repeat(seed, epochs),
+            "epoch": np.tile(np.arange(1, epochs + 1), len(grid)),
+            "loss": np.asarray(metrics["loss"], np.float64).ravel(),
+            "test_accuracy": np.asarray(metrics["test_accuracy"], np.float64).ravel(),
+        }
+    )
 
 
 def best_rate_accuracy(curves: pd.DataFrame, by: Sequence[str] = ("data", "encoding")) -> pd.DataFrame:

@@ -152,8 +152,13 @@ def run_notebook(
 
 
 def check_figures(
-    name: str, out_dir: Path, *, data_dir: Path | None = None, expected_dir: Path | None = None,
-    tolerance: float = FIGURE_TOLERANCE, progress: bool = False,
+    name: str,
+    out_dir: Path,
+    *,
+    data_dir: Path | None = None,
+    expected_dir: Path | None = None,
+    tolerance: float = FIGURE_TOLERANCE,
+    progress: bool = False,
 ) -> list[str]:
     """Draw notebook ``name``'s figures from the stored ``cpu`` results (computing nothing, so a
     missing or stale result fails the run, as does any of its cpu assertions) into
@@ -171,8 +176,15 @@ def check_figures(
     expected_dir = Path(expected_dir or root / "figures")
     actual_dir = Path(out_dir) / name
     shutil.rmtree(actual_dir, ignore_errors=True)
-    run_notebook(discover()[name], scale="cpu", recompute="never", data_dir=data_dir, figures_dir=actual_dir,
-                 build_dir=actual_dir / "build", progress=progress)  # fmt: skip
+    run_notebook(
+        discover()[name],
+        scale="cpu",
+        recompute="never",
+        data_dir=data_dir,
+        figures_dir=actual_dir,
+        build_dir=actual_dir / "build",
+        progress=progress,
+    )
     problems = []
     for figure in figures_of_notebook(name):
         expected, actual = expected_dir / f"{figure}.png", actual_dir / f"{figure}.png"
@@ -187,8 +199,10 @@ def check_figures(
             problems.append(f"{figure}: {err}")
             continue
         if failed is not None:
-            problems.append(f"{figure}: RMS difference {failed['rms']:.2f} > {tolerance} "
-                            f"(expected {kept}, actual {actual}, difference {failed['diff']})")  # fmt: skip
+            problems.append(
+                f"{figure}: RMS difference {failed['rms']:.2f} > {tolerance} "
+                f"(expected {kept}, actual {actual}, difference {failed['diff']})"
+            )
         else:
             kept.unlink()
     return problems
@@ -217,15 +231,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=0)
     policy = run.add_mutually_exclusive_group()
     policy.add_argument("--recompute", action="store_true", help="ignore stored results and recompute them")
-    policy.add_argument("--stored-only", action="store_true",
-                        help="draw from stored results only; fail on a missing or stale one instead of computing it")
+    policy.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="draw from stored results only; fail on a missing or stale one instead of computing it",
+    )
     run.add_argument("--data-dir", type=Path)
     run.add_argument("--figures-dir", type=Path)
     run.add_argument("--build-dir", type=Path)
     run.add_argument("--no-progress", action="store_true")
     commands.add_parser("sync", help="rewrite every .ipynb from its paired .py")
     commands.add_parser("check", help="exit 1 when a .py/.ipynb pair has drifted")
-    figures = commands.add_parser("check-figures", help="exit 1 unless the committed cpu data draws the committed figures")
+    figures = commands.add_parser(
+        "check-figures", help="exit 1 unless the committed cpu data draws the committed figures"
+    )
     figures.add_argument("names", nargs="*", help="notebook names or NN prefixes (default: all)")
     figures.add_argument("--out-dir", type=Path, default=Path("build/figure-check"))
     figures.add_argument("--data-dir", type=Path)
@@ -246,8 +265,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if problems else 0
     if args.command == "check-figures":
         try:
-            problems = [p for name in select(args.names, available) for p in check_figures(name, args.out_dir,
-                        data_dir=args.data_dir, progress=True)]  # fmt: skip
+            problems = [
+                p
+                for name in select(args.names, available)
+                for p in check_figures(name, args.out_dir, data_dir=args.data_dir, progress=True)
+            ]
         except NotebookError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
@@ -256,9 +278,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     recompute = "never" if args.stored_only else args.recompute
     try:
         outputs = run_all(
-            args.names, scale=args.scale, seed=args.seed, recompute=recompute, data_dir=args.data_dir,
-            figures_dir=args.figures_dir, build_dir=args.build_dir, progress=not args.no_progress,
-        )  # fmt: skip
+            args.names,
+            scale=args.scale,
+            seed=args.seed,
+            recompute=recompute,
+            data_dir=args.data_dir,
+            figures_dir=args.figures_dir,
+            build_dir=args.build_dir,
+            progress=not args.no_progress,
+        )
     except NotebookError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import EngFormatter
 import numpy as np
 import seaborn as sns
+from matplotlib.ticker import EngFormatter
 
-from .labels import UNTRAINED
+from .optim.catalog import UNTRAINED
 
 PAPER_WIDTH_IN = 6.75  # a two-column paper's text width
 

@@ -12,16 +12,27 @@ import platform
 import subprocess
 import sys
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRACKED_PACKAGES = (
-    "jax", "jaxlib", "flax", "optax", "evosax", "gymnax", "brax",
-    "numpy", "pandas", "matplotlib", "seaborn", "papermill", "jupytext",
-)  # fmt: skip
+    "jax",
+    "jaxlib",
+    "flax",
+    "optax",
+    "evosax",
+    "gymnax",
+    "brax",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "jupytext",
+)
 
 
 def project_root() -> Path:
@@ -47,8 +58,11 @@ def _set_xla_flags() -> None:
     them on import); later, a warning says it changed nothing.
     """
     if "jax" in sys.modules and _jax_backends_started():
-        warnings.warn("l2o4rl.configure_jax() ran after jax started its backends: XLA_FLAGS left as they are (call "
-                      "it before importing l2o4rl's submodules or gymnax for one CPU device per core)", stacklevel=3)  # fmt: skip
+        warnings.warn(
+            "l2o4rl.configure_jax() ran after jax started its backends: XLA_FLAGS left as they are (call "
+            "it before importing l2o4rl's submodules or gymnax for one CPU device per core)",
+            stacklevel=3,
+        )
         return
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
@@ -109,7 +123,11 @@ def git_commit(root: Path | None = None) -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -123,5 +141,5 @@ def provenance(**fields: Any) -> dict[str, Any]:
         "versions": package_versions(),
         "device": device_description(),
         "git_commit": git_commit(),
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }

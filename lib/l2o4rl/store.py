@@ -122,12 +122,19 @@ class ResultStore:
         **extra: Any,
     ) -> Result:
         final = self.path(experiment, config, seed)
+        described = {
+            "experiment": experiment,
+            "scale": self.scale,
+            "seed": int(seed),
+            "key": final.name,
+            "config_class": type(config).__name__,
+            "config": config.to_dict(),
+            "wall_time_s": wall_time_s,
+            **extra,
+        }
+        arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
         if not writes_files():  # several hosts: process 0 stores the result every process computed
-            record = provenance(experiment=experiment, scale=self.scale, seed=int(seed), key=final.name,
-                                config_class=type(config).__name__, config=config.to_dict(), wall_time_s=wall_time_s,
-                                **extra)  # fmt: skip
-            return Result(tables=dict(tables), arrays={k: np.asarray(v) for k, v in (arrays or {}).items()},
-                          provenance=record)  # fmt: skip
+            return Result(tables=dict(tables), arrays=arrays, provenance=provenance(**described))
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
         try:
@@ -135,24 +142,12 @@ class ResultStore:
             for name, table in tables.items():
                 table.to_csv(staging / f"{name}.csv", index=False)
                 files[f"{name}.csv"] = file_sha256(staging / f"{name}.csv")
-            arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
             if arrays:
                 buffer = io.BytesIO()
                 np.savez(buffer, **arrays)
                 (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
                 files[ARRAYS_FILE] = file_sha256(staging / ARRAYS_FILE)
-            record = provenance(
-                experiment=experiment,
-                scale=self.scale,
-                seed=int(seed),
-                key=final.name,
-                config_class=type(config).__name__,
-                config=config.to_dict(),
-                wall_time_s=wall_time_s,
-                tables={name: list(t.columns) for name, t in tables.items()},
-                files=files,
-                **extra,
-            )
+            record = provenance(**described, tables={name: list(t.columns) for name, t in tables.items()}, files=files)
             (staging / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
             if final.exists():  # recompute: move the old result aside, then swap in the new one
                 trash = final.with_name(f".{final.name}.old-{os.getpid()}")
@@ -184,9 +179,7 @@ class ResultStore:
                 raise CorruptResultError(f"{file} is missing; {hint}")
             if file_sha256(file) != digest:
                 raise CorruptResultError(f"{file} does not match its recorded checksum (truncated or edited); {hint}")
-        tables = {
-            name.removesuffix(".csv"): pd.read_csv(path / name) for name in files if name.endswith(".csv")
-        }
+        tables = {name.removesuffix(".csv"): pd.read_csv(path / name) for name in files if name.endswith(".csv")}
         arrays = {}
         if ARRAYS_FILE in files:
             with np.load(path / ARRAYS_FILE) as npz:
@@ -226,8 +219,10 @@ def cached(
         else:
             old, new = stored.provenance.get("inputs") or {}, record or {}
             why = f"is stale (its {sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))} differ)"
-        raise MissingResultError(f"{experiment} [{store.scale}, seed {seed}]: the stored result {where} {why}; "
-                                 "recompute='never' refuses to compute it (run `make reproduce` to compute it)")
+        raise MissingResultError(
+            f"{experiment} [{store.scale}, seed {seed}]: the stored result {where} {why}; "
+            "recompute='never' refuses to compute it (run `make reproduce` to compute it)"
+        )
     if announce is not None:  # before computing, with the stored (stale or replaced) result if any
         announce("computing", stored)
     start = time.perf_counter()

@@ -80,7 +80,9 @@ def read_idx(path: str | Path) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     expected = 4 + 4 * rank + dtype.itemsize * int(np.prod(shape))
     if len(raw) != expected:
-        raise MNISTFormatError(f"{path}: the header promises {expected} bytes for shape {shape}, the file has {len(raw)}")
+        raise MNISTFormatError(
+            f"{path}: the header promises {expected} bytes for shape {shape}, the file has {len(raw)}"
+        )
     return np.frombuffer(raw, dtype, offset=4 + 4 * rank).reshape(shape)
 
 
@@ -88,7 +90,9 @@ def _find_idx(directory: Path, role: str) -> Path:
     matches = sorted(p for p in directory.iterdir() if p.name.startswith(role) and "idx" in p.name)
     if len(matches) != 1:
         found = ", ".join(p.name for p in matches) or "none"
-        raise MNISTFormatError(f"{directory}: need exactly one {role} IDX file, found {found}. Accepted: {MNIST_FORMATS}")
+        raise MNISTFormatError(
+            f"{directory}: need exactly one {role} IDX file, found {found}. Accepted: {MNIST_FORMATS}"
+        )
     return matches[0]
 
 
@@ -114,9 +118,11 @@ def load_mnist(path: str | Path) -> ImageData:
             )
     scale = 255.0 if np.issubdtype(arrays["x_train"].dtype, np.integer) else 1.0
     return ImageData(
-        _images(arrays["x_train"], scale), arrays["y_train"].astype(np.int32),
-        _images(arrays["x_test"], scale), arrays["y_test"].astype(np.int32),
-    )  # fmt: skip
+        _images(arrays["x_train"], scale),
+        arrays["y_train"].astype(np.int32),
+        _images(arrays["x_test"], scale),
+        arrays["y_test"].astype(np.int32),
+    )
 
 
 DATASETS = ("digits", "mnist")

@@ -22,7 +22,6 @@ from .agents.ppo import PPOConfig, make_ppo
 from .config import check_choice
 from .optim.baselines import LION_LR_DIVISOR, baseline
 
-
 # Envs of an A2C task at the quick and cpu scales: the authors' 512 (64 on Catch) would leave a CPU
 # budget of 1e6 steps under 100 updates; every notebook that uses it says so.
 SMALL_A2C_ENVS = 16
@@ -78,75 +77,211 @@ def _lpg(name: str, mix_reward_scale: float, mix_learning_rate: float, tuned: di
     """Optim4RL's A2C on an LPG gridworld: MLP 32 on small maps, conv 16 + MLP 32 on big ones; 512 envs,
     a time-out ends the return, every gradient coordinate clipped at 1 (the authors' ``grid_a2c.json``)."""
     small = name.startswith("small")
-    cfg = A2CConfig(env=name, torso="mlp" if small else "conv", hidden=32, clip_value=1.0, num_envs=512,
-                    bootstrap_truncation=False, total_timesteps=1_000_000)  # fmt: skip
-    return Task(name, cfg, learning_rate=3e-2 if small else 3e-3, tuned=tuned or {}, mix_reward_scale=mix_reward_scale,
-                mix_learning_rate=mix_learning_rate)  # fmt: skip
+    cfg = A2CConfig(
+        env=name,
+        torso="mlp" if small else "conv",
+        hidden=32,
+        clip_value=1.0,
+        num_envs=512,
+        bootstrap_truncation=False,
+        total_timesteps=1_000_000,
+    )
+    return Task(
+        name,
+        cfg,
+        learning_rate=3e-2 if small else 3e-3,
+        tuned=tuned or {},
+        mix_reward_scale=mix_reward_scale,
+        mix_learning_rate=mix_learning_rate,
+    )
 
 
-def _optim4rl_brax(env: str, envs: int, batch: int, unroll: int, epochs: int, entropy: float, gamma: float,
-                   reward_scale: float, lr: float, steps: int) -> Task:  # fmt: skip
+def _optim4rl_brax(
+    env: str,
+    envs: int,
+    batch: int,
+    unroll: int,
+    epochs: int,
+    entropy: float,
+    gamma: float,
+    reward_scale: float,
+    lr: float,
+    steps: int,
+) -> Task:
     """A Brax task with the PPO settings of Optim4RL's Brax runs (the authors' ``configs/<env>_ppo.json``).
     Brax's trainer collects ``batch x 32`` sequences of ``unroll`` steps per update; here each of the
     ``envs`` envs rolls out its share of those steps in one sequence (same steps per update, longer GAE
     horizon)."""
-    cfg = PPOConfig(env=f"brax-{env}", num_envs=envs, num_steps=batch * 32 * unroll // envs, update_epochs=epochs,
-                    num_minibatches=32, ent_coef=entropy, gamma=gamma, reward_scale=reward_scale,
-                    total_timesteps=steps, **_BRAX_OPTIM4RL)  # fmt: skip
+    cfg = PPOConfig(
+        env=f"brax-{env}",
+        num_envs=envs,
+        num_steps=batch * 32 * unroll // envs,
+        update_epochs=epochs,
+        num_minibatches=32,
+        ent_coef=entropy,
+        gamma=gamma,
+        reward_scale=reward_scale,
+        total_timesteps=steps,
+        **_BRAX_OPTIM4RL,
+    )
     return Task(f"optim4rl_{env}", cfg, lr)
 
 
 # Every reproduction task ends the return at a time-out (bootstrap_truncation=False), as both
 # authors' codes do (gymnax 0.0.6's done, Brax's done); our own tasks (catch, cartpole, deepsea) bootstrap.
-_MINATAR = dict(num_envs=64, num_steps=128, update_epochs=4, num_minibatches=8, hidden=64, activation="relu",
-                total_timesteps=10_000_000, bootstrap_truncation=False)  # fmt: skip
+_MINATAR = dict(
+    num_envs=64,
+    num_steps=128,
+    update_epochs=4,
+    num_minibatches=8,
+    hidden=64,
+    activation="relu",
+    total_timesteps=10_000_000,
+    bootstrap_truncation=False,
+)
 # Optim4RL's Brax PPO (brax.training's trainer): observations normalised, rewards only scaled
 # (reward_scale), element-wise clip 1, brax.training's default networks (policy 4 x 32, value
 # 5 x 256, swish), its ratio clip 0.3 and unclipped value loss.
-_BRAX_OPTIM4RL = dict(normalize_obs=True, max_grad_norm=None, clip_value=1.0, hidden=32, num_layers=4, critic_hidden=256,
-                      critic_layers=5, activation="swish", clip_eps=0.3, value_clip=False,
-                      bootstrap_truncation=False)  # fmt: skip
+_BRAX_OPTIM4RL = dict(
+    normalize_obs=True,
+    max_grad_norm=None,
+    clip_value=1.0,
+    hidden=32,
+    num_layers=4,
+    critic_hidden=256,
+    critic_layers=5,
+    activation="swish",
+    clip_eps=0.3,
+    value_clip=False,
+    bootstrap_truncation=False,
+)
 # OPEN's Brax PPO (PureJaxRL): observation and reward normalisation, each network's gradient
 # clipped to global norm 0.5 (OPEN's features assume it), 2 x 64 tanh, Brax's positional backend.
-_BRAX_OPEN = dict(normalize_obs=True, normalize_reward=True, max_grad_norm=0.5, hidden=64, activation="tanh",
-                  brax_backend="positional", bootstrap_truncation=False)  # fmt: skip
+_BRAX_OPEN = dict(
+    normalize_obs=True,
+    normalize_reward=True,
+    max_grad_norm=0.5,
+    hidden=64,
+    activation="tanh",
+    brax_backend="positional",
+    bootstrap_truncation=False,
+)
 
 TASKS: dict[str, Task] = {
     t.name: t
     for t in [
-        Task("catch", PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000), 1e-3,
-             tuned={"adam": 1e-3, "rmsprop": 3e-4}),
+        Task(
+            "catch",
+            PPOConfig(env="Catch-bsuite", num_envs=16, num_steps=64, num_minibatches=4, total_timesteps=100_000),
+            1e-3,
+            tuned={"adam": 1e-3, "rmsprop": 3e-4},
+        ),
         # Optim4RL's Catch (SPEC 1.4: 64 envs); the authors' code at that commit has no Catch A2C to check against.
-        Task("catch_a2c", A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000), 1e-3,
-             tuned={"adam": 1e-2, "rmsprop": 1e-2}),
-        Task("deepsea", PPOConfig(env="DeepSea-bsuite", env_size=8, num_envs=16, num_steps=32, num_minibatches=4,
-                                  total_timesteps=100_000), 1e-3),
-        Task("cartpole", PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000), 2.5e-4),
+        Task(
+            "catch_a2c",
+            A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000),
+            1e-3,
+            tuned={"adam": 1e-2, "rmsprop": 1e-2},
+        ),
+        Task(
+            "deepsea",
+            PPOConfig(
+                env="DeepSea-bsuite", env_size=8, num_envs=16, num_steps=32, num_minibatches=4, total_timesteps=100_000
+            ),
+            1e-3,
+        ),
+        Task(
+            "cartpole",
+            PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000),
+            2.5e-4,
+        ),
         _lpg("small_dense_short", 1e2, 3e-3),
         _lpg("small_dense_long", 1e3, 1e-3, tuned={"adam": 9e-3, "rmsprop": 3e-2}),
         _lpg("big_sparse_short", 1e2, 3e-3),
         _lpg("big_sparse_long", 1e1, 1e-3),
         _lpg("big_dense_short", 1e1, 3e-3),
         _lpg("big_dense_long", 1.0, 3e-3),
-        Task("asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04),
+        Task(
+            "asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04
+        ),
         Task("freeway", PPOConfig(env="Freeway-MinAtar", **_MINATAR), 1e-3, {"b1": 0.9, "b2": 0.99}, adam_return=61.84),
-        Task("breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}, adam_return=50.08),
-        Task("spaceinvaders", PPOConfig(env="SpaceInvaders-MinAtar", **_MINATAR), 7e-3, {"b1": 0.9, "b2": 0.99}, adam_return=167.09),
-        Task("gridworld", PPOConfig(env="rand_all", num_envs=1024, num_steps=20, update_epochs=2, num_minibatches=16,
-                                    hidden=16, activation="tanh", total_timesteps=30_000_000, bootstrap_truncation=False),
-             1e-4, {"b1": 0.99, "b2": 0.99}, adam_return=1.0),
-        Task("ant", PPOConfig(env="brax-ant", num_envs=2048, num_steps=10, num_minibatches=32, ent_coef=0.0, gamma=0.99,
-                              total_timesteps=50_000_000, **_BRAX_OPEN), 3e-4, {"b1": 0.99, "b2": 0.99},
-             adam_return=6517.31),
+        Task(
+            "breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}, adam_return=50.08
+        ),
+        Task(
+            "spaceinvaders",
+            PPOConfig(env="SpaceInvaders-MinAtar", **_MINATAR),
+            7e-3,
+            {"b1": 0.9, "b2": 0.99},
+            adam_return=167.09,
+        ),
+        Task(
+            "gridworld",
+            PPOConfig(
+                env="rand_all",
+                num_envs=1024,
+                num_steps=20,
+                update_epochs=2,
+                num_minibatches=16,
+                hidden=16,
+                activation="tanh",
+                total_timesteps=30_000_000,
+                bootstrap_truncation=False,
+            ),
+            1e-4,
+            {"b1": 0.99, "b2": 0.99},
+            adam_return=1.0,
+        ),
+        Task(
+            "ant",
+            PPOConfig(
+                env="brax-ant",
+                num_envs=2048,
+                num_steps=10,
+                num_minibatches=32,
+                ent_coef=0.0,
+                gamma=0.99,
+                total_timesteps=50_000_000,
+                **_BRAX_OPEN,
+            ),
+            3e-4,
+            {"b1": 0.99, "b2": 0.99},
+            adam_return=6517.31,
+        ),
         # Small-budget Brax tasks that Adam learns within minutes on a CPU, run as Optim4RL runs Brax
         # (reward scale 10 as Brax's reference trainer uses for both pendulums).
-        Task("inverted_pendulum", PPOConfig(env="brax-inverted_pendulum", num_envs=64, num_steps=32, num_minibatches=8,
-                                            gamma=0.97, ent_coef=0.0, total_timesteps=500_000, reward_scale=10.0,
-                                            **_BRAX_OPTIM4RL), 3e-4, tuned={"adam": 3e-4, "rmsprop": 9e-4}),
-        Task("inverted_double_pendulum", PPOConfig(env="brax-inverted_double_pendulum", num_envs=64, num_steps=32,
-                                                   num_minibatches=8, gamma=0.97, ent_coef=0.0, total_timesteps=1_000_000,
-                                                   reward_scale=10.0, **_BRAX_OPTIM4RL), 3e-4,
-             tuned={"adam": 9e-4, "rmsprop": 9e-4}),
+        Task(
+            "inverted_pendulum",
+            PPOConfig(
+                env="brax-inverted_pendulum",
+                num_envs=64,
+                num_steps=32,
+                num_minibatches=8,
+                gamma=0.97,
+                ent_coef=0.0,
+                total_timesteps=500_000,
+                reward_scale=10.0,
+                **_BRAX_OPTIM4RL,
+            ),
+            3e-4,
+            tuned={"adam": 3e-4, "rmsprop": 9e-4},
+        ),
+        Task(
+            "inverted_double_pendulum",
+            PPOConfig(
+                env="brax-inverted_double_pendulum",
+                num_envs=64,
+                num_steps=32,
+                num_minibatches=8,
+                gamma=0.97,
+                ent_coef=0.0,
+                total_timesteps=1_000_000,
+                reward_scale=10.0,
+                **_BRAX_OPTIM4RL,
+            ),
+            3e-4,
+            tuned={"adam": 9e-4, "rmsprop": 9e-4},
+        ),
         # SPEC 1.6: Optim4RL's Brax generalisation tasks, at the authors' configs (ant: 2048 envs, batch
         # 1024, where the paper's table says 4096 / 2048; humanoid: 5e7 steps, where the table says 1e8).
         _optim4rl_brax("ant", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 100_000_000),
@@ -154,7 +289,7 @@ TASKS: dict[str, Task] = {
         _optim4rl_brax("inverted_double_pendulum", 2048, 1024, 5, 4, 1e-2, 0.97, 10.0, 3e-4, 20_000_000),
         _optim4rl_brax("walker2d", 2048, 512, 20, 8, 1e-3, 0.997, 5.0, 3e-5, 50_000_000),
     ]
-}  # fmt: skip
+}
 
 
 A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
@@ -162,8 +297,14 @@ BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.start
 # OPEN's four MinAtar games in the authors' order (SPEC 2.4).
 MINATAR_TASKS = ("asterix", "breakout", "freeway", "spaceinvaders")
 # The six LPG gridworlds in the authors' order (SPEC 1.5).
-GRIDWORLDS = ("small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long",
-              "big_dense_long")  # fmt: skip
+GRIDWORLDS = (
+    "small_dense_long",
+    "small_dense_short",
+    "big_sparse_short",
+    "big_dense_short",
+    "big_sparse_long",
+    "big_dense_long",
+)
 
 
 def get_task(name: str) -> Task:

@@ -6,8 +6,7 @@ its metadata (kind, task, scale, seed, initialisation); notebook 06 and users lo
     phi, meta = load_trained("data", "cpu", "optim4rl", "gridworlds")   # or the committed data/
     opt = build("optim4rl", phi, learning_rate=3e-4)       # any optax loop
 
-``kind`` is a meta-gradient optimizer (:data:`l2o4rl.meta.gradient.META_OPTIMIZERS`) or an
-ES-trained one (:data:`l2o4rl.meta.es.LEARNED`).
+``kind`` is any learned optimizer of the catalog (:data:`l2o4rl.optim.catalog.LEARNED`).
 """
 
 from __future__ import annotations
@@ -21,15 +20,13 @@ import jax.flatten_util
 import numpy as np
 import optax
 
-from .config import ConfigError, check_choice, check_scale
-from .meta import es
-from .meta.gradient import META_OPTIMIZERS, initial_meta_params
+from .config import ConfigError, check_scale
+from .optim.catalog import LEARNED, learned
 from .optim.checkpoints import load_meta_params, save_meta_params
-from .runtime import writes_files
-from .runtime import project_root
+from .runtime import project_root, writes_files
 
 TRAINED_DIR = "trained_optimizers"
-KINDS = tuple(META_OPTIMIZERS) + tuple(k for k in es.LEARNED if k not in META_OPTIMIZERS)
+KINDS = tuple(LEARNED)
 
 
 def trained_path(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> Path:
@@ -38,25 +35,26 @@ def trained_path(data_dir: str | os.PathLike, scale: str, kind: str, trained_on:
 
 def template(kind: str) -> Any:
     """Meta-parameters shaped like those of ``kind`` (values irrelevant)."""
-    check_choice("learned optimizer kind", kind, KINDS)
-    if kind in META_OPTIMIZERS:
-        return META_OPTIMIZERS[kind].init_meta_params(jax.random.key(0))
-    return es.LEARNED[kind].init_meta_params(jax.random.key(0), "random")
+    return learned(kind).template()
 
 
-def ship(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, flat: np.ndarray, *, init: str,
-         **metadata: Any) -> Path:  # fmt: skip
+def ship(
+    data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str, flat: np.ndarray, *, init: str, **metadata: Any
+) -> Path:
     """Save a meta-trained ``kind`` (flat meta-parameters) with the init it started from and ``metadata``."""
     path = trained_path(data_dir, scale, kind, trained_on)
     if not writes_files():  # several hosts: process 0 ships for all
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     unravel = jax.flatten_util.ravel_pytree(template(kind))[1]
-    return save_meta_params(path, unravel(np.asarray(flat)), kind, trained_on=trained_on, scale=scale, init=init, **metadata)
+    return save_meta_params(
+        path, unravel(np.asarray(flat)), kind, trained_on=trained_on, scale=scale, init=init, **metadata
+    )
 
 
-def ship_all(data_dir: str | os.PathLike, scale: str, arrays: dict[str, np.ndarray], *, init: str,
-             **metadata: Any) -> list[Path]:  # fmt: skip
+def ship_all(
+    data_dir: str | os.PathLike, scale: str, arrays: dict[str, np.ndarray], *, init: str, **metadata: Any
+) -> list[Path]:
     """:func:`ship` every array of a result keyed ``"kind@trained_on"``."""
     return [ship(data_dir, scale, *run.split("@"), flat, init=init, **metadata) for run, flat in arrays.items()]
 
@@ -67,7 +65,7 @@ def find_trained(data_dir: str | os.PathLike, scale: str, kind: str, trained_on:
     for path in candidates:
         if path.exists():
             return path
-    notebook = "04_meta_training_optim4rl" if kind in META_OPTIMIZERS else "05_open_es"
+    notebook = "04_meta_training_optim4rl" if learned(kind).trainer == "meta_gradient" else "05_open_es"
     raise ConfigError(
         f"no trained {kind!r} on {trained_on!r} at scale {scale!r} (looked for {', '.join(map(str, candidates))}); run "
         f"notebook {notebook} at scale {scale!r} first, or pick a scale whose trained optimizers exist"
@@ -81,15 +79,10 @@ def load_trained(data_dir: str | os.PathLike, scale: str, kind: str, trained_on:
 
 def untrained(kind: str, init: str, key: jax.Array) -> Any:
     """A draw from the initial distribution ``kind`` is meta-trained from: the untrained control."""
-    if kind in META_OPTIMIZERS:
-        return initial_meta_params(META_OPTIMIZERS[kind], init, key)
-    return es.LEARNED[kind].init_meta_params(key, init)
+    return learned(kind).init_meta_params(key, init)
 
 
 def build(kind: str, meta_params: Any, learning_rate: float) -> optax.GradientTransformationExtraArgs:
     """The optax transformation of ``kind`` at ``meta_params``. ``learning_rate`` scales the
     meta-gradient optimizers; an ES-trained optimizer keeps the step scale it was trained with."""
-    check_choice("learned optimizer kind", kind, KINDS)
-    if kind in META_OPTIMIZERS:
-        return META_OPTIMIZERS[kind](meta_params, learning_rate=learning_rate)
-    return es.learned_optimizer(kind, meta_params)
+    return learned(kind).build(meta_params, learning_rate)

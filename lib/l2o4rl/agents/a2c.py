@@ -37,8 +37,9 @@ class A2CConfig(OnPolicyConfig):
 class A2C(OnPolicyAgent):
     def __init__(self, cfg: A2CConfig, optimizer: optax.GradientTransformation, env=None, env_params=None):
         super().__init__(cfg, optimizer, env, env_params)
-        self.network = SharedActorCritic(self.action_space.n, cfg.torso, cfg.hidden, cfg.activation, cfg.init,
-                                         cfg.conv_padding)  # fmt: skip
+        self.network = SharedActorCritic(
+            self.action_space.n, cfg.torso, cfg.hidden, cfg.activation, cfg.init, cfg.conv_padding
+        )
 
     def init_params(self, key):
         return {"net": self.network.init(key, jnp.zeros((1,) + self.obs_shape))}

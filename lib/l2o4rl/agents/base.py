@@ -36,8 +36,9 @@ class OnPolicyConfig(Config):
     clip_value: float | None = setting(None, doc="clip every gradient coordinate to +-clip_value; None: off")
     normalize_obs: bool = setting(False)
     bootstrap_truncation: bool = setting(
-        True, doc="bootstrap from V(cut-off observation) at a time-out; False: a time-out ends the return like a "
-        "termination, as both papers' code does"
+        True,
+        doc="bootstrap from V(cut-off observation) at a time-out; False: a time-out ends the return like a "
+        "termination, as both papers' code does",
     )
     normalize_reward: bool = setting(False)
     reward_scale: float = setting(1.0, gt=0.0)
@@ -51,7 +52,8 @@ class OnPolicyConfig(Config):
     def validate(self) -> None:
         if self.env_size is not None and self.env not in SIZED_ENVS:
             raise ConfigError(
-                f"{type(self).__name__}.env_size is set but env {self.env!r} has no size; sized envs: {', '.join(SIZED_ENVS)}"
+                f"{type(self).__name__}.env_size is set but env {self.env!r} has no size; "
+                f"sized envs: {', '.join(SIZED_ENVS)}"
             )
         if self.total_timesteps < self.steps_per_update:
             raise ConfigError(

@@ -65,15 +65,28 @@ def reference_ppo(cfg: PPOConfig, learning_rate: float, seed: int, num_evals: in
         train.train(
             envs.get_environment(cfg.env.removeprefix("brax-"), backend=cfg.brax_backend),
             max_devices_per_host=1,  # one device: the stand-in device_put_replicated does not shard
-            num_timesteps=cfg.total_timesteps, num_envs=cfg.num_envs, episode_length=1000, learning_rate=learning_rate,
-            entropy_cost=cfg.ent_coef, discounting=cfg.gamma, gae_lambda=cfg.gae_lambda, unroll_length=cfg.num_steps,
+            num_timesteps=cfg.total_timesteps,
+            num_envs=cfg.num_envs,
+            episode_length=1000,
+            learning_rate=learning_rate,
+            entropy_cost=cfg.ent_coef,
+            discounting=cfg.gamma,
+            gae_lambda=cfg.gae_lambda,
+            unroll_length=cfg.num_steps,
             # one update: num_minibatches minibatches of batch_size sequences = num_envs x num_steps env steps
-            batch_size=cfg.num_envs // cfg.num_minibatches, num_minibatches=cfg.num_minibatches,
-            num_updates_per_batch=cfg.update_epochs, normalize_observations=cfg.normalize_obs,
-            reward_scaling=cfg.reward_scale, clipping_epsilon=cfg.clip_eps, vf_loss_coefficient=cfg.vf_coef,
-            bootstrap_on_timeout=cfg.bootstrap_truncation, network_factory=factory, seed=seed,
-            num_evals=num_evals, num_eval_envs=eval_envs,
+            batch_size=cfg.num_envs // cfg.num_minibatches,
+            num_minibatches=cfg.num_minibatches,
+            num_updates_per_batch=cfg.update_epochs,
+            normalize_observations=cfg.normalize_obs,
+            reward_scaling=cfg.reward_scale,
+            clipping_epsilon=cfg.clip_eps,
+            vf_loss_coefficient=cfg.vf_coef,
+            bootstrap_on_timeout=cfg.bootstrap_truncation,
+            network_factory=factory,
+            seed=seed,
+            num_evals=num_evals,
+            num_eval_envs=eval_envs,
             progress_fn=lambda step, metrics: log.append((int(step), float(metrics["eval/episode_reward"]))),
-        )  # fmt: skip
+        )
     steps, returns = zip(*log)
     return np.asarray(steps), np.asarray(returns)

@@ -4,10 +4,11 @@
     final_state, metrics = jax.jit(train)(jax.random.key(0))
     many = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(0), 8))   # 8 seeds at once
 
-Separate actor and critic MLPs (orthogonal init), categorical or diagonal-Gaussian
-policies (optionally tanh-squashed, as brax.training's), GAE, per-minibatch advantage normalisation, clipped value loss, entropy bonus,
-per-network gradient clipping, optional observation/reward normalisation (Brax), and
-gymnax 1.0 semantics: bootstrap through ``truncated``, not through ``terminated``.
+Separate actor and critic MLPs (orthogonal init), categorical or diagonal-Gaussian policies
+(optionally tanh-squashed, as brax.training's), GAE, per-minibatch advantage normalisation,
+clipped value loss, entropy bonus, per-network gradient clipping, optional observation/reward
+normalisation (Brax), and gymnax 1.0 semantics: bootstrap through ``truncated``, not through
+``terminated``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ class PPOConfig(OnPolicyConfig):
     num_minibatches: int = setting(8, ge=1)
     clip_eps: float = setting(0.2, gt=0.0)
     value_clip: bool = setting(True, doc="clip the value loss by clip_eps as PureJaxRL does (brax.training does not)")
-    policy: str = setting("gaussian", choices=POLICIES, doc="continuous actions: PureJaxRL's Gaussian with a "
-                          "state-independent log-std (the env clips actions) or brax.training's tanh-squashed one")
+    policy: str = setting(
+        "gaussian",
+        choices=POLICIES,
+        doc="continuous actions: PureJaxRL's Gaussian with a "
+        "state-independent log-std (the env clips actions) or brax.training's tanh-squashed one",
+    )
     hidden: int = setting(64, ge=1, doc="width of the actor's hidden layers (and the critic's unless critic_hidden)")
     num_layers: int = setting(2, ge=1, doc="the actor's hidden layers (and the critic's unless critic_layers)")
     critic_hidden: int | None = setting(None, ge=1, doc="width of the critic's hidden layers; None: hidden")
@@ -59,7 +64,9 @@ class PPO(OnPolicyAgent):
         critic_hidden = (cfg.critic_hidden or cfg.hidden,) * (cfg.critic_layers or cfg.num_layers)
         self.squashed = cfg.policy == "tanh_gaussian"
         if self.discrete and self.squashed:
-            raise ConfigError(f"PPOConfig.policy = {cfg.policy!r} needs continuous actions; {cfg.env} has discrete ones")
+            raise ConfigError(
+                f"PPOConfig.policy = {cfg.policy!r} needs continuous actions; {cfg.env} has discrete ones"
+            )
         if self.discrete:
             self.actor = MLP(hidden, self.action_space.n, cfg.activation, head_scale=0.01)
         else:
@@ -132,7 +139,9 @@ class PPO(OnPolicyAgent):
             return self.update_minibatch(state, minibatch, epoch, key)
 
         keys = jax.random.split(step_key, cfg.num_minibatches)
-        state, (losses, recorded) = jax.lax.scan(step, state._replace(key=key), (jax.tree.map(to_minibatches, data), keys))
+        state, (losses, recorded) = jax.lax.scan(
+            step, state._replace(key=key), (jax.tree.map(to_minibatches, data), keys)
+        )
         return state, (jax.tree.map(jnp.mean, losses), jax.tree.map(lambda x: x[0], recorded))
 
     def update(self, state: AgentState, env_params=None):

@@ -54,6 +54,14 @@ def is_discrete(env: Any, env_params: Any) -> bool:
 
 
 __all__ = [
-    "BRAX_BACKENDS", "BRAX_ENVS", "ENV_NAMES", "GRIDWORLD_DISTRIBUTIONS", "GRIDWORLD_NAMES", "GYMNAX_ENVS",
-    "LPG_GRIDWORLDS", "SIZED_ENVS", "is_discrete", "make",
-]  # fmt: skip
+    "BRAX_BACKENDS",
+    "BRAX_ENVS",
+    "ENV_NAMES",
+    "GRIDWORLD_DISTRIBUTIONS",
+    "GRIDWORLD_NAMES",
+    "GYMNAX_ENVS",
+    "LPG_GRIDWORLDS",
+    "SIZED_ENVS",
+    "is_discrete",
+    "make",
+]

@@ -15,9 +15,15 @@ from gymnax.environments import environment, spaces
 from ..config import check_choice
 
 BRAX_ENVS = (
-    "ant", "humanoid", "walker2d", "inverted_pendulum", "inverted_double_pendulum", "reacher", "hopper",
+    "ant",
+    "humanoid",
+    "walker2d",
+    "inverted_pendulum",
+    "inverted_double_pendulum",
+    "reacher",
+    "hopper",
     "halfcheetah",
-)  # fmt: skip
+)
 BRAX_BACKENDS = ("generalized", "positional", "spring", "mjx")
 
 

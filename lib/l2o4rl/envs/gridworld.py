@@ -1,10 +1,11 @@
 """Pure-JAX gridworlds behind gymnax's interface: Optim4RL's six LPG worlds and OPEN's ``rand_all``.
 
 One environment class, :class:`GridWorld`, serves every world. Its *static* shape (grid height
-x width, number of object slots, action set, observation kind) is fixed by the constructor, so jit compiles it once; everything a level distribution varies (the playable area,
-walls, each object's reward and probabilities, the episode length) lives in :class:`EnvParams`.
-That lets one sampled level be shared by all vmapped envs of a training run while ``reset`` and
-``step`` keep gymnax's signatures, and lets one network serve every level of a distribution.
+x width, number of object slots, action set, observation kind) is fixed by the constructor, so
+jit compiles it once; everything a level distribution varies (the playable area, walls, each
+object's reward and probabilities, the episode length) lives in :class:`EnvParams`. That lets
+one sampled level be shared by all vmapped envs of a training run while ``reset`` and ``step``
+keep gymnax's signatures, and lets one network serve every level of a distribution.
 
 Dynamics of one step:
 
@@ -416,8 +417,15 @@ def lpg_gridworld(name: str) -> tuple[GridWorld, EnvParams]:
     """The LPG world ``name`` and its level (shared instances: envs are immutable)."""
     check_choice("LPG gridworld", name, LPG_LAYOUTS)
     rows, cols, per_sign, _, _ = LPG_LAYOUTS[name]
-    env = GridWorld(rows + 2, cols + 2, 2 * per_sign, 9, lpg_rules=True, name=name,
-                    default_level=functools.partial(_lpg_level, name))  # fmt: skip
+    env = GridWorld(
+        rows + 2,
+        cols + 2,
+        2 * per_sign,
+        9,
+        lpg_rules=True,
+        name=name,
+        default_level=functools.partial(_lpg_level, name),
+    )
     return env, env.default_params
 
 
@@ -614,7 +622,11 @@ GRIDWORLD_DISTRIBUTIONS: dict[str, Callable[[jax.Array], EnvParams]] = {
 }
 # Each distribution's grid: GROOVE's max_grid_size (rand_all 10; the out-of-support layouts their
 # own side; our mazes 13), which sets the length of its flat observation.
-GRIDWORLD_SIZES = {"rand_all": RAND_ALL_SIZES[1], **{name: OOS_LAYOUTS[name][0] for name in OOS_LAYOUTS}, "maze": MAZE_SIZE}
+GRIDWORLD_SIZES = {
+    "rand_all": RAND_ALL_SIZES[1],
+    **{name: OOS_LAYOUTS[name][0] for name in OOS_LAYOUTS},
+    "maze": MAZE_SIZE,
+}
 
 
 @functools.cache

@@ -38,8 +38,11 @@ def baseline_curves(cfg: BaselineCurvesConfig, seed: int):
     for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
         task = get_task(task_name)
         for optimizer in cfg.optimizers:
-            curves.append(training_curves(task_name, task.optimizer(optimizer), keys, steps, a2c_envs=cfg.a2c_envs,
-                                          optimizer=optimizer))
+            curves.append(
+                training_curves(
+                    task_name, task.optimizer(optimizer), keys, steps, a2c_envs=cfg.a2c_envs, optimizer=optimizer
+                )
+            )
         floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
     return {"curves": pd.concat(curves, ignore_index=True), "random": pd.DataFrame(floors)}, {}
 
@@ -52,18 +55,24 @@ register(
         notebook="01_baselines",
         figures=("baselines_adam_vs_rmsprop",),
         configs={
-            "quick": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(4_096, 1_280, 16_384, 4_096), seeds=2,
-                                          a2c_envs=SMALL_A2C_ENVS),
-            "cpu": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(100_000, 1_000_000, 2_000_000, 300_000), seeds=5,
-                                        a2c_envs=SMALL_A2C_ENVS),  # 512 envs would leave 1e6 steps 97 updates
-            "paper": BaselineCurvesConfig(tasks=BASELINE_TASKS, total_timesteps=(1_000_000, 10_000_000, 10_000_000, 5_000_000), seeds=10),
+            "quick": BaselineCurvesConfig(
+                tasks=BASELINE_TASKS, total_timesteps=(4_096, 1_280, 16_384, 4_096), seeds=2, a2c_envs=SMALL_A2C_ENVS
+            ),
+            "cpu": BaselineCurvesConfig(
+                tasks=BASELINE_TASKS,
+                total_timesteps=(100_000, 1_000_000, 2_000_000, 300_000),
+                seeds=5,
+                a2c_envs=SMALL_A2C_ENVS,
+            ),  # 512 envs would leave 1e6 steps 97 updates
+            "paper": BaselineCurvesConfig(
+                tasks=BASELINE_TASKS, total_timesteps=(1_000_000, 10_000_000, 10_000_000, 5_000_000), seeds=10
+            ),
         },
         compute=baseline_curves,
         smoke=one_update_per_task,
         pieces=per_task,
     )
 )
-
 
 
 # Our PPO + the authors' tuned Adam at the authors' full budget (1e7 steps), against the Adam
@@ -75,15 +84,21 @@ register(
         figures=("baselines_minatar_adam",),
         configs={
             # quick repeats baseline_curves' Breakout run (same program: the compilation cache serves it)
-            "quick": BaselineCurvesConfig(tasks=("breakout",), total_timesteps=(16_384,), optimizers=("adam",), seeds=2),
-            "cpu": BaselineCurvesConfig(tasks=("breakout",), total_timesteps=(10_000_000,), optimizers=("adam",), seeds=3),
-            "paper": BaselineCurvesConfig(tasks=MINATAR_TASKS, total_timesteps=(10_000_000,) * 4, optimizers=("adam",), seeds=16),
+            "quick": BaselineCurvesConfig(
+                tasks=("breakout",), total_timesteps=(16_384,), optimizers=("adam",), seeds=2
+            ),
+            "cpu": BaselineCurvesConfig(
+                tasks=("breakout",), total_timesteps=(10_000_000,), optimizers=("adam",), seeds=3
+            ),
+            "paper": BaselineCurvesConfig(
+                tasks=MINATAR_TASKS, total_timesteps=(10_000_000,) * 4, optimizers=("adam",), seeds=16
+            ),
         },
         compute=baseline_curves,
         smoke=one_update_per_task,
         pieces=per_task,
     )
-)  # fmt: skip
+)
 
 # A log grid around each task's learning rate (the authors' agent rate), half a decade apart.
 LR_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -93,7 +108,9 @@ FINAL_SHARE = 0.1  # a run's final return: its mean over the last 10% of updates
 @config
 class LearningRateSweepConfig(Config):
     tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
-    total_timesteps: tuple[int, ...] = setting((100_000,), one_per="tasks", doc="one budget per task (the comparison's)")
+    total_timesteps: tuple[int, ...] = setting(
+        (100_000,), one_per="tasks", doc="one budget per task (the comparison's)"
+    )
     a2c_envs: int | None = setting(None, ge=1, doc="envs of each A2C task; None: the task's (the authors' 512 / 64)")
     optimizers: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
     lr_factors: tuple[float, ...] = setting(LR_FACTORS, doc="learning rates tried, as multiples of the task's")
@@ -110,8 +127,17 @@ def learning_rate_sweeps(cfg: LearningRateSweepConfig, seed: int):
             returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=cfg.a2c_envs)
             last = max(1, int(round(returns.shape[-1] * FINAL_SHARE)))
             rate, run = np.meshgrid(np.arange(len(rates)), np.arange(cfg.seeds), indexing="ij")
-            frames.append(pd.DataFrame({"task": task_name, "optimizer": optimizer, "learning_rate": rates[rate.ravel()],
-                                        "seed": run.ravel(), "final_return": returns[..., -last:].mean(-1).ravel()}))  # fmt: skip
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "task": task_name,
+                        "optimizer": optimizer,
+                        "learning_rate": rates[rate.ravel()],
+                        "seed": run.ravel(),
+                        "final_return": returns[..., -last:].mean(-1).ravel(),
+                    }
+                )
+            )
     return {"sweep": pd.concat(frames, ignore_index=True)}, {}
 
 
@@ -124,9 +150,15 @@ def best_learning_rates(sweep: pd.DataFrame) -> pd.DataFrame:
     for (task, optimizer), group in means.groupby(["task", "optimizer"], sort=False):
         distance = np.abs(np.log(group["learning_rate"] / get_task(task).default_learning_rate(optimizer)))
         ranked = group.assign(distance=distance).sort_values(["final_return", "distance"], ascending=[False, True])
-        rows.append({"task": task, "optimizer": optimizer, "learning_rate": ranked["learning_rate"].iloc[0],
-                     "final_return": ranked["final_return"].iloc[0],
-                     "runner_up_return": ranked["final_return"].iloc[1] if len(ranked) > 1 else np.nan})  # fmt: skip
+        rows.append(
+            {
+                "task": task,
+                "optimizer": optimizer,
+                "learning_rate": ranked["learning_rate"].iloc[0],
+                "final_return": ranked["final_return"].iloc[0],
+                "runner_up_return": ranked["final_return"].iloc[1] if len(ranked) > 1 else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -140,17 +172,23 @@ register(
         notebook="01_baselines",
         figures=("baselines_lr_sweep",),
         configs={
-            "quick": LearningRateSweepConfig(tasks=("catch",), total_timesteps=(4_096,), lr_factors=(0.1, 1.0, 10.0), seeds=2),
-            "cpu": LearningRateSweepConfig(tasks=SWEEP_TASKS, total_timesteps=(100_000, 100_000, 300_000, 300_000, 500_000),
-                                           a2c_envs=SMALL_A2C_ENVS),
-            "paper": LearningRateSweepConfig(tasks=SWEEP_TASKS, total_timesteps=(1_000_000, 500_000, 3_000_000, 5_000_000,
-                                                                                 5_000_000), seeds=5),
+            "quick": LearningRateSweepConfig(
+                tasks=("catch",), total_timesteps=(4_096,), lr_factors=(0.1, 1.0, 10.0), seeds=2
+            ),
+            "cpu": LearningRateSweepConfig(
+                tasks=SWEEP_TASKS,
+                total_timesteps=(100_000, 100_000, 300_000, 300_000, 500_000),
+                a2c_envs=SMALL_A2C_ENVS,
+            ),
+            "paper": LearningRateSweepConfig(
+                tasks=SWEEP_TASKS, total_timesteps=(1_000_000, 500_000, 3_000_000, 5_000_000, 5_000_000), seeds=5
+            ),
         },
         compute=learning_rate_sweeps,
         smoke=one_update_per_task,
         pieces=per_task,
     )
-)  # fmt: skip
+)
 
 
 @config
@@ -170,12 +208,32 @@ def brax_reference(cfg: BraxReferenceConfig, seed: int):
         task = get_task(task_name)
         ours = training_curves(task_name, task.optimizer("adam", learning_rate=task.learning_rate), keys, steps)
         ours = ours[ours["metric"] == "episode_return"]
-        frames.append(pd.DataFrame({"task": task_name, "trainer": "ours", "seed": ours["seed"],
-                                    "env_steps": ours["env_steps"], "return": ours["value"]}))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "task": task_name,
+                    "trainer": "ours",
+                    "seed": ours["seed"],
+                    "env_steps": ours["env_steps"],
+                    "return": ours["value"],
+                }
+            )
+        )
         for run in range(cfg.seeds):
-            env_steps, returns = reference_ppo(task.at(total_timesteps=steps), task.learning_rate, seed + run, cfg.num_evals)
-            frames.append(pd.DataFrame({"task": task_name, "trainer": "brax.training", "seed": run,
-                                        "env_steps": env_steps, "return": returns}))  # fmt: skip
+            env_steps, returns = reference_ppo(
+                task.at(total_timesteps=steps), task.learning_rate, seed + run, cfg.num_evals
+            )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "task": task_name,
+                        "trainer": "brax.training",
+                        "seed": run,
+                        "env_steps": env_steps,
+                        "return": returns,
+                    }
+                )
+            )
     return {"curves": pd.concat(frames, ignore_index=True)}, {}
 
 
@@ -186,13 +244,18 @@ register(
         figures=("baselines_brax_reference",),
         configs={
             "quick": BraxReferenceConfig(total_timesteps=(8_192,), seeds=1, num_evals=2),
-            "cpu": BraxReferenceConfig(tasks=("inverted_pendulum", "inverted_double_pendulum"),
-                                       total_timesteps=(300_000, 500_000)),
-            "paper": BraxReferenceConfig(tasks=("optim4rl_inverted_double_pendulum", "optim4rl_ant"),
-                                         total_timesteps=(20_000_000, 100_000_000), seeds=5, num_evals=20),
+            "cpu": BraxReferenceConfig(
+                tasks=("inverted_pendulum", "inverted_double_pendulum"), total_timesteps=(300_000, 500_000)
+            ),
+            "paper": BraxReferenceConfig(
+                tasks=("optim4rl_inverted_double_pendulum", "optim4rl_ant"),
+                total_timesteps=(20_000_000, 100_000_000),
+                seeds=5,
+                num_evals=20,
+            ),
         },
         compute=brax_reference,
         smoke=lambda cfg: {**one_update_per_task(cfg), "num_evals": 2},
         pieces=per_task,
     )
-)  # fmt: skip
+)

@@ -18,8 +18,8 @@ import pandas as pd
 
 from ..config import ConfigError, config, setting
 from ..evaluation import training_curves
-from ..labels import label, untrained_label
-from ..meta.es import LEARNED, ESConfig, InnerTask
+from ..meta.es import ESConfig, InnerTask
+from ..optim.catalog import label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params
 from ..optim.open import OPEN
 from ..tasks import get_task
@@ -61,16 +61,29 @@ def open_es_deepsea(cfg: DeepSeaConfig, seed: int):
 
     def evaluate(size, optimizer, name, meta_params=None):
         overrides = {"env_size": size, **INNER_SHAPES[cfg.inner], "record_optimizer": ("noise_scale",)}
-        return training_curves(TASK, optimizer, keys, cfg.total_timesteps, overrides=overrides,
-                               meta_params=meta_params, optimizer=name, size=size)  # fmt: skip
+        return training_curves(
+            TASK,
+            optimizer,
+            keys,
+            cfg.total_timesteps,
+            overrides=overrides,
+            meta_params=meta_params,
+            optimizer=name,
+            size=size,
+        )
+
+    def evolved(kind):  # ES results are masked already: every OPEN variant shares one compiled program
+        return functools.partial(learned(kind).build, masked=True)
 
     curves = []
     for size in cfg.eval_sizes:
         curves.append(evaluate(size, get_task(TASK).optimizer("adam"), label("adam")))
-        curves.extend(evaluate(size, LEARNED[kind].build, label(kind), result.mean) for kind, result in results.items())
+        curves.extend(evaluate(size, evolved(kind), label(kind), result.mean) for kind, result in results.items())
         curves.append(evaluate(size, functools.partial(OPEN, stochastic=False), NOISE_OFF, results["open"].mean))
-        curves.append(evaluate(size, LEARNED["open"].build, untrained_label("open"), results["open"].start))
-    es = pd.concat([es_rows(r.metrics, optimizer=label(k), trained_on=TASK) for k, r in results.items()], ignore_index=True)
+        curves.append(evaluate(size, evolved("open"), untrained_label("open"), results["open"].start))
+    es = pd.concat(
+        [es_rows(r.metrics, optimizer=label(k), trained_on=TASK) for k, r in results.items()], ignore_index=True
+    )
     arrays = {f"{kind}@{TASK}": flat_meta_params(result.mean) for kind, result in results.items()}
     return {"es": es, "curves": pd.concat(curves, ignore_index=True)}, arrays
 
@@ -79,12 +92,22 @@ def noise_by_size(curves: pd.DataFrame) -> pd.DataFrame:
     """Per optimizer, size and seed: OPEN's actor-noise std averaged over the whole run, for the
     runs that add noise (those without it record zeros)."""
     noise = curves[curves["metric"] == NOISE]
-    means = noise.groupby(["optimizer", "size", "seed"], as_index=False)["value"].mean().rename(columns={"value": "noise"})
+    means = (
+        noise.groupby(["optimizer", "size", "seed"], as_index=False)["value"].mean().rename(columns={"value": "noise"})
+    )
     return means[means["noise"] > 0]
 
 
-QUICK = dict(population_size=2, generations=2, checkpoint_every=1, eval_seeds=2, init="random", train_sizes=(4,),
-             eval_sizes=(4, 6), total_timesteps=2_048)  # fmt: skip
+QUICK = dict(
+    population_size=2,
+    generations=2,
+    checkpoint_every=1,
+    eval_seeds=2,
+    init="random",
+    train_sizes=(4,),
+    eval_sizes=(4, 6),
+    total_timesteps=2_048,
+)
 
 register(
     Experiment(
@@ -93,11 +116,17 @@ register(
         figures=("open_es_deepsea",),
         configs={
             "quick": DeepSeaConfig(**QUICK),
-            "cpu": DeepSeaConfig(init="random", sigma=0.1, es_learning_rate=0.1, population_size=16, generations=12,
-                                 checkpoint_every=4),
-            "paper": DeepSeaConfig(train_sizes=(4, 8, 12, 16), eval_sizes=(4, 8, 12, 16, 20, 24), inner="task",
-                                   total_timesteps=1_000_000, eval_seeds=16),
-        },  # fmt: skip
+            "cpu": DeepSeaConfig(
+                init="random", sigma=0.1, es_learning_rate=0.1, population_size=16, generations=12, checkpoint_every=4
+            ),
+            "paper": DeepSeaConfig(
+                train_sizes=(4, 8, 12, 16),
+                eval_sizes=(4, 8, 12, 16, 20, 24),
+                inner="task",
+                total_timesteps=1_000_000,
+                eval_seeds=16,
+            ),
+        },
         compute=open_es_deepsea,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, "total_timesteps": updates((TASK,), 1)[0]},
         revision=1,  # the PPO of the fidelity commit: Deep Sea runs moved

@@ -75,19 +75,25 @@ class GradientDistributionConfig(Config):
         if self.dataset == "mnist" and not self.mnist_path:
             raise ConfigError("GradientDistributionConfig.mnist_path must name the MNIST files when dataset = 'mnist'")
         if not self.supervised_steps or min(self.supervised_steps) < len(stats.STAGES):
-            raise ConfigError(f"GradientDistributionConfig.supervised_steps = {self.supervised_steps}: "
-                              f"give at least one budget, each of {len(stats.STAGES)} steps or more")  # fmt: skip
+            raise ConfigError(
+                f"GradientDistributionConfig.supervised_steps = {self.supervised_steps}: "
+                f"give at least one budget, each of {len(stats.STAGES)} steps or more"
+            )
         if not self.a2c_optimizers:
             raise ConfigError("GradientDistributionConfig.a2c_optimizers needs at least one optimizer")
         for name, timesteps in ((self.a2c_task, self.a2c_timesteps), (self.ppo_task, self.ppo_timesteps)):
             task = get_task(name)
             updates = task.at(total_timesteps=timesteps, **task.scaled(self.a2c_envs)).num_updates
             if updates < len(stats.STAGES):
-                raise ConfigError(f"GradientDistributionConfig: {name} gets {updates} update(s) from {timesteps} steps; "
-                                  f"it needs at least {len(stats.STAGES)}, one per training stage")  # fmt: skip
+                raise ConfigError(
+                    f"GradientDistributionConfig: {name} gets {updates} update(s) from {timesteps} steps; "
+                    f"it needs at least {len(stats.STAGES)}, one per training stage"
+                )
         if not self.identity_learning_rates or min(self.identity_learning_rates) <= 0:
-            raise ConfigError(f"GradientDistributionConfig.identity_learning_rates = {self.identity_learning_rates} "
-                              "must be positive and not empty")  # fmt: skip
+            raise ConfigError(
+                f"GradientDistributionConfig.identity_learning_rates = {self.identity_learning_rates} "
+                "must be positive and not empty"
+            )
 
 
 @dataclass
@@ -104,23 +110,32 @@ class RecordedRun:
     score_end: np.ndarray
 
 
-def record_agent(task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array,
-                 a2c_envs: int | None = None) -> RecordedRun:  # fmt: skip
+def record_agent(
+    task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array, a2c_envs: int | None = None
+) -> RecordedRun:
     """Train ``task_name`` with ``optimizer`` at the task's (the authors') learning rate for every key;
     scores are the first and last tenth's mean return."""
     task = get_task(task_name)
     # The gradients an agent sees in the authors' setting, not at a baseline's swept rate.
-    train = task.make_train(task.optimizer(optimizer, learning_rate=task.learning_rate), total_timesteps=timesteps,
-                            record_gradients=record,
-                            **task.scaled(a2c_envs))  # fmt: skip
+    train = task.make_train(
+        task.optimizer(optimizer, learning_rate=task.learning_rate),
+        total_timesteps=timesteps,
+        record_gradients=record,
+        **task.scaled(a2c_envs),
+    )
     _, metrics = jax.jit(jax.vmap(train))(keys)
     returns = np.asarray(metrics["episode_return"])
     tenth = max(1, returns.shape[1] // 10)
     return RecordedRun(
-        f"{task.agent.upper()} {task_name}", "RL", optimizer, np.asarray(metrics["gradients"]),
-        stats.recorded_layers(train.agent), "episode return",
-        np.nanmean(returns[:, :tenth], axis=1), np.nanmean(returns[:, -tenth:], axis=1),
-    )  # fmt: skip
+        f"{task.agent.upper()} {task_name}",
+        "RL",
+        optimizer,
+        np.asarray(metrics["gradients"]),
+        stats.recorded_layers(train.agent),
+        "episode return",
+        np.nanmean(returns[:, :tenth], axis=1),
+        np.nanmean(returns[:, -tenth:], axis=1),
+    )
 
 
 def record_classifier(cfg: GradientDistributionConfig, steps: int, keys: jax.Array, seed: int) -> RecordedRun:
@@ -130,10 +145,15 @@ def record_classifier(cfg: GradientDistributionConfig, steps: int, keys: jax.Arr
     train = make_classifier_train(classifier, steps, cfg.supervised_batch_size, cfg.supervised_learning_rate)
     _, metrics = jax.jit(jax.vmap(train, in_axes=(0, None)))(keys, data)
     return RecordedRun(
-        f"CNN {cfg.dataset}, {steps} steps", "supervised", "rmsprop", np.asarray(metrics["gradients"]),
-        stats.recorded_layers(classifier), "test accuracy",
-        np.asarray(metrics["test_accuracy_start"]), np.asarray(metrics["test_accuracy"]),
-    )  # fmt: skip
+        f"CNN {cfg.dataset}, {steps} steps",
+        "supervised",
+        "rmsprop",
+        np.asarray(metrics["gradients"]),
+        stats.recorded_layers(classifier),
+        "test accuracy",
+        np.asarray(metrics["test_accuracy_start"]),
+        np.asarray(metrics["test_accuracy"]),
+    )
 
 
 def numbers_rows(per_seed: dict[str, list[float]], source: str, optimizer: str) -> list[dict]:
@@ -141,8 +161,17 @@ def numbers_rows(per_seed: dict[str, list[float]], source: str, optimizer: str) 
     rows = []
     for measure, values in per_seed.items():
         mean, low, high = bootstrap_mean_ci(np.asarray(values, np.float64)[:, None])
-        rows.append({"source": source, "optimizer": optimizer, "measure": measure, "value": mean[0], "low": low[0],
-                     "high": high[0], "n": len(values)})  # fmt: skip
+        rows.append(
+            {
+                "source": source,
+                "optimizer": optimizer,
+                "measure": measure,
+                "value": mean[0],
+                "low": low[0],
+                "high": high[0],
+                "n": len(values),
+            }
+        )
     return rows
 
 
@@ -161,11 +190,18 @@ def drift_rows(run_index: int, run: RecordedRun) -> list[dict]:
     num_updates = run.gradients.shape[1]
     stage = stats.stage_of(np.arange(num_updates), num_updates)
     return [
-        {"run": run_index, "source": run.source, "optimizer": run.optimizer, "seed": seed, "from_stage": a, "to_stage": b,
-         "drift": stats.drift(g[stage == a], g[stage == b])}
+        {
+            "run": run_index,
+            "source": run.source,
+            "optimizer": run.optimizer,
+            "seed": seed,
+            "from_stage": a,
+            "to_stage": b,
+            "drift": stats.drift(g[stage == a], g[stage == b]),
+        }
         for seed, g in enumerate(run.gradients)
         for a, b in combinations(stats.STAGES, 2)
-    ]  # fmt: skip
+    ]
 
 
 def identity_curves(cfg: GradientDistributionConfig, agent_gradients: np.ndarray, key: jax.Array) -> pd.DataFrame:
@@ -181,9 +217,14 @@ def identity_curves(cfg: GradientDistributionConfig, agent_gradients: np.ndarray
     for name, windows in datasets.items():
         train, test = identity.split_sequences(windows, split_key, IDENTITY_TEST_FRACTION, cfg.identity_max_sequences)
         curves = identity.run_identity(
-            train, test, net_key, learning_rates=cfg.identity_learning_rates, seeds=cfg.identity_seeds,
-            epochs=cfg.identity_epochs, batch_size=cfg.identity_batch_size,
-        )  # fmt: skip
+            train,
+            test,
+            net_key,
+            learning_rates=cfg.identity_learning_rates,
+            seeds=cfg.identity_seeds,
+            epochs=cfg.identity_epochs,
+            batch_size=cfg.identity_batch_size,
+        )
         curves.insert(0, "data", name)
         curves["train_sequences"], curves["test_sequences"] = len(train), len(test)
         frames.append(curves)
@@ -201,17 +242,29 @@ def identity_rows(curves: pd.DataFrame, agent_run: RecordedRun) -> list[dict]:
 
 def gradient_distribution(cfg: GradientDistributionConfig, seed: int):
     keys = jax.random.split(jax.random.key(seed), cfg.seeds)
-    runs = [record_agent(cfg.a2c_task, name, cfg.a2c_timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
-            for name in cfg.a2c_optimizers]  # fmt: skip
+    runs = [
+        record_agent(cfg.a2c_task, name, cfg.a2c_timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
+        for name in cfg.a2c_optimizers
+    ]
     runs.append(record_agent(cfg.ppo_task, cfg.ppo_optimizer, cfg.ppo_timesteps, cfg.record_gradients, keys))
     runs += [record_classifier(cfg, steps, keys, seed) for steps in cfg.supervised_steps]
     curves = identity_curves(cfg, runs[0].gradients, jax.random.fold_in(jax.random.key(seed), 1))
 
     run_rows = [
-        {"run": i, "source": r.source, "kind": r.kind, "optimizer": r.optimizer, "seed": s, "updates": r.gradients.shape[1],
-         "score": r.score, "score_start": r.score_start[s], "score_end": r.score_end[s]}
-        for i, r in enumerate(runs) for s in range(cfg.seeds)
-    ]  # fmt: skip
+        {
+            "run": i,
+            "source": r.source,
+            "kind": r.kind,
+            "optimizer": r.optimizer,
+            "seed": s,
+            "updates": r.gradients.shape[1],
+            "score": r.score,
+            "score_start": r.score_start[s],
+            "score_end": r.score_end[s],
+        }
+        for i, r in enumerate(runs)
+        for s in range(cfg.seeds)
+    ]
     coordinates = [
         {"run": i, "coordinate": c, "layer": layer} for i, r in enumerate(runs) for c, layer in enumerate(r.layers)
     ]
@@ -237,12 +290,19 @@ def gradient_samples(result: Result) -> pd.DataFrame:
         seed, update, coordinate = (a.ravel() for a in np.meshgrid(*map(np.arange, gradients.shape), indexing="ij"))
         layers = result.tables["coordinates"].query("run == @run").sort_values("coordinate")["layer"].to_numpy()
         frames.append(
-            pd.DataFrame({
-                "source": info["source"], "kind": info["kind"], "optimizer": info["optimizer"], "seed": seed,
-                "update": update, "stage": stats.stage_of(update, updates), "layer": layers[coordinate],
-                "value": gradients.ravel(),
-            })
-        )  # fmt: skip
+            pd.DataFrame(
+                {
+                    "source": info["source"],
+                    "kind": info["kind"],
+                    "optimizer": info["optimizer"],
+                    "seed": seed,
+                    "update": update,
+                    "stage": stats.stage_of(update, updates),
+                    "layer": layers[coordinate],
+                    "value": gradients.ravel(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -253,25 +313,50 @@ register(
         figures=("gradients_log_histograms", "gradients_by_stage", "gradients_identity"),
         configs={
             "quick": GradientDistributionConfig(
-                record_gradients=32, seeds=2, a2c_optimizers=("rmsprop",), a2c_timesteps=9_600, a2c_envs=SMALL_A2C_ENVS, ppo_timesteps=24_576,
-                supervised_steps=(60,), identity_epochs=5, identity_learning_rates=(3e-3,), identity_seeds=2,
-                identity_max_sequences=256, identity_batch_size=64, synthetic_segment_length=50,
+                record_gradients=32,
+                seeds=2,
+                a2c_optimizers=("rmsprop",),
+                a2c_timesteps=9_600,
+                a2c_envs=SMALL_A2C_ENVS,
+                ppo_timesteps=24_576,
+                supervised_steps=(60,),
+                identity_epochs=5,
+                identity_learning_rates=(3e-3,),
+                identity_seeds=2,
+                identity_max_sequences=256,
+                identity_batch_size=64,
+                synthetic_segment_length=50,
             ),
             "cpu": GradientDistributionConfig(
-                record_gradients=128, seeds=2, a2c_timesteps=300_000, a2c_envs=SMALL_A2C_ENVS, ppo_timesteps=500_000,
+                record_gradients=128,
+                seeds=2,
+                a2c_timesteps=300_000,
+                a2c_envs=SMALL_A2C_ENVS,
+                ppo_timesteps=500_000,
                 supervised_steps=(600, 2_400),
-                identity_epochs=300, identity_learning_rates=(3e-3, 1e-3), identity_seeds=3, identity_batch_size=128,
+                identity_epochs=300,
+                identity_learning_rates=(3e-3, 1e-3),
+                identity_seeds=3,
+                identity_batch_size=128,
                 identity_max_sequences=4096,
             ),
             "paper": GradientDistributionConfig(
-                record_gradients=512, seeds=5, a2c_timesteps=3_000_000, ppo_timesteps=5_000_000,
+                record_gradients=512,
+                seeds=5,
+                a2c_timesteps=3_000_000,
+                ppo_timesteps=5_000_000,
                 supervised_steps=(2_000, 8_000),
-                identity_epochs=1000, identity_seeds=5, identity_max_sequences=65_536,
+                identity_epochs=1000,
+                identity_seeds=5,
+                identity_max_sequences=65_536,
             ),
-        },  # fmt: skip
+        },
         compute=gradient_distribution,
         smoke=lambda cfg: {  # six updates: the beginning, middle and end stages each hold some
-            "a2c_timesteps": updates((cfg.a2c_task,), 6, cfg.a2c_envs)[0], "ppo_timesteps": updates((cfg.ppo_task,), 6)[0],
-            "supervised_steps": (30, 60), "identity_epochs": 2},
+            "a2c_timesteps": updates((cfg.a2c_task,), 6, cfg.a2c_envs)[0],
+            "ppo_timesteps": updates((cfg.ppo_task,), 6)[0],
+            "supervised_steps": (30, 60),
+            "identity_epochs": 2,
+        },
     )
 )

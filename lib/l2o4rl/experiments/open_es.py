@@ -23,9 +23,10 @@ from ..analysis import final_values
 from ..config import ConfigError, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..evaluation import learning_rate_sweep, training_curves
-from ..labels import label, untrained_label
-from ..meta.es import LEARNED, ESConfig, InnerTask, meta_train
+from ..meta.es import ESConfig, InnerTask, meta_train
+from ..optim.catalog import ES_TRAINED, label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
+from ..optim.open import OPEN
 from ..runtime import project_root, writes_files
 from ..tasks import MINATAR_TASKS, TASKS, get_task
 from .registry import Experiment, one_update_per_task, register
@@ -36,7 +37,14 @@ from .registry import Experiment, one_update_per_task, register
 # dormancy is recorded a unit counts as dormant at a score of 0.1 (Sokar et al.'s tau).
 INNER_SHAPES: dict[str, dict[str, Any]] = {
     "task": {},
-    "small": {"hidden": 16, "num_envs": 8, "num_steps": 16, "update_epochs": 2, "num_minibatches": 2, "dormancy_tau": 0.1},
+    "small": {
+        "hidden": 16,
+        "num_envs": 8,
+        "num_steps": 16,
+        "update_epochs": 2,
+        "num_minibatches": 2,
+        "dormancy_tau": 0.1,
+    },
 }
 BASELINE_NAMES = ("adam", "rmsprop", "lion")
 AUTHORS = {"breakout": "breakout_OPEN.npy", "gridworld": "gridworld_OPEN.npy"}  # the published OPEN per task
@@ -54,7 +62,7 @@ class OpenESConfig(ESConfig):
     tasks: tuple[str, ...] = setting(("catch",), each_in=TASKS)
     total_timesteps: tuple[int, ...] = setting((16_384,), one_per="tasks", doc="inner PPO budget, one per task")
     inner: str = setting("task", choices=tuple(INNER_SHAPES), doc="PPO shape of every inner run")
-    runs: tuple[str, ...] = setting(("open@catch",), doc="single-task ES runs as 'kind@task' (kind from LEARNED)")
+    runs: tuple[str, ...] = setting(("open@catch",), doc="single-task ES runs as 'kind@task' (kind from ES_TRAINED)")
     multi_task: bool = setting(False, doc="also meta-train OPEN on all tasks at once (normalised returns)")
     baselines: tuple[str, ...] = setting(BASELINE_NAMES, each_in=BASELINE_NAMES)
     lr_factors: tuple[float, ...] = setting((1.0,), doc="baseline learning rates tried, as multiples of the task's")
@@ -67,10 +75,10 @@ class OpenESConfig(ESConfig):
         super().validate()
         for run in self.runs:
             kind, _, task = run.partition("@")
-            if kind not in LEARNED or task not in self.tasks:
+            if kind not in ES_TRAINED or task not in self.tasks:
                 raise ConfigError(
                     f"OpenESConfig.runs contains {run!r}; each run is 'kind@task' with kind one of "
-                    f"{', '.join(LEARNED)} and task one of {', '.join(self.tasks)}"
+                    f"{', '.join(ES_TRAINED)} and task one of {', '.join(self.tasks)}"
                 )
         if "adam" not in self.baselines:
             raise ConfigError("OpenESConfig.baselines must include 'adam': its return normalises the fitness")
@@ -97,12 +105,23 @@ class Evaluator:
         self.curves: list[pd.DataFrame] = []
 
     def run(self, label: str, optimizer, meta_params: Any = None) -> pd.DataFrame:
-        curves = training_curves(self.task, optimizer, self.keys, self.steps, overrides=self.overrides,
-                                 env_params=self.env_params, meta_params=meta_params, optimizer=label, **self.labels)  # fmt: skip
+        curves = training_curves(
+            self.task,
+            optimizer,
+            self.keys,
+            self.steps,
+            overrides=self.overrides,
+            env_params=self.env_params,
+            meta_params=meta_params,
+            optimizer=label,
+            **self.labels,
+        )
         self.curves.append(curves)
         return curves
 
-    def baselines(self, cfg: OpenESConfig, seed: int, rates: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
+    def baselines(
+        self, cfg: OpenESConfig, seed: int, rates: dict[str, float] | None = None
+    ) -> tuple[float, dict[str, float]]:
         """Evaluate every baseline at its best swept learning rate (or at the given ``rates``);
         returns tuned Adam's mean final return and the rates used."""
         tune_keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2), cfg.eval_seeds)
@@ -111,8 +130,15 @@ class Evaluator:
             if name not in rates:
                 candidates = get_task(self.task).default_learning_rate(name) * np.asarray(cfg.lr_factors)
                 if len(candidates) > 1:
-                    sweep = learning_rate_sweep(self.task, name, candidates, tune_keys, self.steps,
-                                                overrides=INNER_SHAPES[cfg.inner], env_params=self.env_params)[..., -1]
+                    sweep = learning_rate_sweep(
+                        self.task,
+                        name,
+                        candidates,
+                        tune_keys,
+                        self.steps,
+                        overrides=INNER_SHAPES[cfg.inner],
+                        env_params=self.env_params,
+                    )[..., -1]
                     candidates = candidates[[int(np.nanargmax(np.nanmean(sweep, axis=1)))]]
                 rates[name] = float(candidates[0])
             curves = self.run(label(name), get_task(self.task).optimizer(name, learning_rate=rates[name]))
@@ -122,13 +148,13 @@ class Evaluator:
 
     def learned(self, kind: str, meta_params: Any, label: str) -> pd.DataFrame:
         # meta_params already masked: every OPEN variant shares one compiled evaluation.
-        return self.run(label, LEARNED[kind].build, meta_params)
+        return self.run(label, functools.partial(learned(kind).build, masked=True), meta_params)
 
     def authors(self, task: str) -> None:
         path = authors_checkpoint(task)
         if path is not None:
             meta_params, size = load_open_checkpoint(path)
-            self.run("OPEN (authors)", functools.partial(LEARNED["open"].cls, size=size), meta_params)
+            self.run("OPEN (authors)", functools.partial(OPEN, size=size), meta_params)
 
 
 def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: OpenESConfig, seed: int, **kwargs: Any):
@@ -161,12 +187,13 @@ def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
 def fitness_thirds(es: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Per ES run (``by``): the population's mean fitness over its first and its last third of
     generations, and the members whose fitness was not finite."""
+
     def third(f: pd.Series) -> int:
         return max(len(f) // 3, 1)
 
     return es.groupby(by, sort=False).agg(
         first_gens=("fitness_mean", lambda f: f.iloc[: third(f)].mean()),
-        last_gens=("fitness_mean", lambda f: f.iloc[-third(f):].mean()),
+        last_gens=("fitness_mean", lambda f: f.iloc[-third(f) :].mean()),
         nan_members=("nan_members", "sum"),
     )
 
@@ -194,10 +221,13 @@ def open_es(cfg: OpenESConfig, seed: int):
         arrays["open_multi@multi"] = flat_meta_params(result.mean)
         for evaluator in evaluators.values():
             evaluator.learned("open_multi", result.mean, label("open_multi"))
-    for task, evaluator in evaluators.items():
+    for evaluator in evaluators.values():
         curves.extend(evaluator.curves)
-    return {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),
-            "baselines": pd.DataFrame(baselines)}, arrays  # fmt: skip
+    return {
+        "es": pd.concat(es_tables, ignore_index=True),
+        "curves": pd.concat(curves, ignore_index=True),
+        "baselines": pd.DataFrame(baselines),
+    }, arrays
 
 
 def open_es_gridworld(cfg: OpenESConfig, seed: int):
@@ -218,20 +248,33 @@ def open_es_gridworld(cfg: OpenESConfig, seed: int):
             evaluator.learned(kind, result.start, untrained_label(kind))
         evaluator.authors(task)
         curves.extend(evaluator.curves)
-    tables = {"es": pd.concat(es_tables, ignore_index=True), "curves": pd.concat(curves, ignore_index=True),
-              "baselines": pd.DataFrame([{"task": task, **{f"lr_{k}": v for k, v in rates.items()}}])}  # fmt: skip
+    tables = {
+        "es": pd.concat(es_tables, ignore_index=True),
+        "curves": pd.concat(curves, ignore_index=True),
+        "baselines": pd.DataFrame([{"task": task, **{f"lr_{k}": v for k, v in rates.items()}}]),
+    }
     return tables, arrays
 
 
-SMALL_CATCH = dict(tasks=("catch",), total_timesteps=(16_384,), inner="small", init="random", sigma=0.1, es_learning_rate=0.1)
+SMALL_CATCH = dict(
+    tasks=("catch",), total_timesteps=(16_384,), inner="small", init="random", sigma=0.1, es_learning_rate=0.1
+)
 QUICK = dict(population_size=2, generations=2, checkpoint_every=1, eval_seeds=2, inner="small", init="random")
+
 
 def on(task: str, *kinds: str) -> tuple[str, ...]:
     return tuple(f"{kind}@{task}" for kind in kinds)
 
 
-ABLATIONS = ("open", "no_features", "no_training_proportion", "no_batch_proportion", "no_dormancy", "no_layer_proportion",
-             "no_stochasticity")  # fmt: skip
+ABLATIONS = (
+    "open",
+    "no_features",
+    "no_training_proportion",
+    "no_batch_proportion",
+    "no_dormancy",
+    "no_layer_proportion",
+    "no_stochasticity",
+)
 
 register(
     Experiment(
@@ -240,14 +283,24 @@ register(
         figures=("open_es_fitness", "open_es_single_task"),
         configs={
             "quick": OpenESConfig(**QUICK, tasks=("catch",), total_timesteps=(2_048,), baselines=("adam",)),
-            "cpu": OpenESConfig(**{**SMALL_CATCH, "tasks": ("catch", "cartpole"), "total_timesteps": (16_384, 16_384)},
-                                runs=on("catch", "open", "opt", "no_features") + on("cartpole", "open"), population_size=16,
-                                generations=12, checkpoint_every=4, multi_task=True, lr_factors=(1.0, 3.0, 10.0),
-                                eval_seeds=8),
-            "paper": OpenESConfig(tasks=MINATAR_TASKS + ("ant",), total_timesteps=(10_000_000,) * 4 + (50_000_000,),
-                                  runs=tuple(r for t in MINATAR_TASKS + ("ant",) for r in on(t, "open", "opt", "no_features")),
-                                  multi_task=True, eval_seeds=16),
-        },  # fmt: skip
+            "cpu": OpenESConfig(
+                **{**SMALL_CATCH, "tasks": ("catch", "cartpole"), "total_timesteps": (16_384, 16_384)},
+                runs=on("catch", "open", "opt", "no_features") + on("cartpole", "open"),
+                population_size=16,
+                generations=12,
+                checkpoint_every=4,
+                multi_task=True,
+                lr_factors=(1.0, 3.0, 10.0),
+                eval_seeds=8,
+            ),
+            "paper": OpenESConfig(
+                tasks=MINATAR_TASKS + ("ant",),
+                total_timesteps=(10_000_000,) * 4 + (50_000_000,),
+                runs=tuple(r for t in MINATAR_TASKS + ("ant",) for r in on(t, "open", "opt", "no_features")),
+                multi_task=True,
+                eval_seeds=16,
+            ),
+        },
         compute=open_es,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # the multi-task OPEN is the larger network (fidelity item 13)
@@ -260,14 +313,37 @@ register(
         notebook="05_open_es",
         figures=("open_es_ablations",),
         configs={
-            "quick": OpenESConfig(**QUICK, tasks=("catch",), total_timesteps=(2_048,), runs=on("catch", "open", "no_stochasticity"),
-                                  baselines=("adam",), record_dormancy=True, untrained_controls=False),
-            "cpu": OpenESConfig(**SMALL_CATCH, population_size=16, generations=12, checkpoint_every=4, runs=on("catch", *ABLATIONS),
-                                baselines=("adam",), lr_factors=(1.0, 3.0, 10.0), eval_seeds=8, record_dormancy=True,
-                                untrained_controls=False),
-            "paper": OpenESConfig(tasks=("breakout",), total_timesteps=(10_000_000,), runs=on("breakout", *ABLATIONS),
-                                  baselines=("adam",), eval_seeds=16, record_dormancy=True, untrained_controls=False),
-        },  # fmt: skip
+            "quick": OpenESConfig(
+                **QUICK,
+                tasks=("catch",),
+                total_timesteps=(2_048,),
+                runs=on("catch", "open", "no_stochasticity"),
+                baselines=("adam",),
+                record_dormancy=True,
+                untrained_controls=False,
+            ),
+            "cpu": OpenESConfig(
+                **SMALL_CATCH,
+                population_size=16,
+                generations=12,
+                checkpoint_every=4,
+                runs=on("catch", *ABLATIONS),
+                baselines=("adam",),
+                lr_factors=(1.0, 3.0, 10.0),
+                eval_seeds=8,
+                record_dormancy=True,
+                untrained_controls=False,
+            ),
+            "paper": OpenESConfig(
+                tasks=("breakout",),
+                total_timesteps=(10_000_000,),
+                runs=on("breakout", *ABLATIONS),
+                baselines=("adam",),
+                eval_seeds=16,
+                record_dormancy=True,
+                untrained_controls=False,
+            ),
+        },
         compute=open_es,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # the PPO of the fidelity commit: Catch runs (Adam's normaliser too) moved
@@ -280,15 +356,39 @@ register(
         notebook="05_open_es",
         figures=("open_es_gridworld",),
         configs={
-            "quick": OpenESConfig(**QUICK, tasks=("gridworld",), total_timesteps=(2_048,), runs=on("gridworld", "open"),
-                                  oos_levels=("sparse",), baselines=("adam",)),
-            "cpu": OpenESConfig(tasks=("gridworld",), total_timesteps=(8_192,), runs=on("gridworld", "open"), inner="small",
-                                init="random", sigma=0.1, es_learning_rate=0.1, population_size=8, generations=6,
-                                checkpoint_every=3, baselines=("adam",), lr_factors=(1.0, 10.0, 100.0), eval_seeds=4,
-                                oos_levels=OOS_LEVELS),
-            "paper": OpenESConfig(tasks=("gridworld",), total_timesteps=(30_000_000,), runs=on("gridworld", "open"),
-                                  baselines=("adam",), eval_seeds=16, oos_levels=OOS_LEVELS),
-        },  # fmt: skip
+            "quick": OpenESConfig(
+                **QUICK,
+                tasks=("gridworld",),
+                total_timesteps=(2_048,),
+                runs=on("gridworld", "open"),
+                oos_levels=("sparse",),
+                baselines=("adam",),
+            ),
+            "cpu": OpenESConfig(
+                tasks=("gridworld",),
+                total_timesteps=(8_192,),
+                runs=on("gridworld", "open"),
+                inner="small",
+                init="random",
+                sigma=0.1,
+                es_learning_rate=0.1,
+                population_size=8,
+                generations=6,
+                checkpoint_every=3,
+                baselines=("adam",),
+                lr_factors=(1.0, 10.0, 100.0),
+                eval_seeds=4,
+                oos_levels=OOS_LEVELS,
+            ),
+            "paper": OpenESConfig(
+                tasks=("gridworld",),
+                total_timesteps=(30_000_000,),
+                runs=on("gridworld", "open"),
+                baselines=("adam",),
+                eval_seeds=16,
+                oos_levels=OOS_LEVELS,
+            ),
+        },
         compute=open_es_gridworld,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
         revision=1,  # GROOVE's observation and fixed starts; a time-out ends the return (fidelity items 5, 12)
@@ -309,8 +409,9 @@ def pooled_es_runs(results: dict[int, Any], table: str = "curves") -> pd.DataFra
     """One table from several ES runs of an experiment (``{es_seed: Result}``): each row keeps
     its ``es_seed``, and ``seed`` becomes one id per (ES run, evaluation agent),
     ``es_seed * 1000 + seed``, so that statistics over seeds pool the runs' agents."""
-    pooled = pd.concat([result.tables[table].assign(es_seed=es_seed) for es_seed, result in results.items()],
-                       ignore_index=True)  # fmt: skip
+    pooled = pd.concat(
+        [result.tables[table].assign(es_seed=es_seed) for es_seed, result in results.items()], ignore_index=True
+    )
     pooled["seed"] = pooled["es_seed"] * 1000 + pooled["seed"]
     return pooled
 

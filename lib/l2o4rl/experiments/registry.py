@@ -56,7 +56,9 @@ class Experiment:
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
         if missing:
-            raise ConfigError(f"experiment {self.name!r} has no config for scale(s) {missing}; every scale in {SCALES} needs one")
+            raise ConfigError(
+                f"experiment {self.name!r} has no config for scale(s) {missing}; every scale in {SCALES} needs one"
+            )
 
     def config(self, scale: str, **overrides: Any) -> Config:
         base = self.configs[check_scale(scale)]
@@ -77,7 +79,9 @@ class Experiment:
             return self._load_or_run(store, cfg, seed, data_dir, recompute)
         pieces = self.pieces(cfg)
         bar = tqdm(pieces, desc=f"{self.name} pieces", unit="piece", disable=len(pieces) < 2, file=sys.stderr)
-        return Result.merge([self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar])
+        return Result.merge(
+            [self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar]
+        )
 
     def _load_or_run(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str) -> Result:
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
@@ -87,8 +91,11 @@ class Experiment:
         def announce(what: str, stored: Result | None) -> None:
             # on stderr, which `python -m l2o4rl.notebooks run` streams to the terminal as the notebook runs
             name = f"{self.name} [{store.scale}, seed {seed}, key {store.path(self.name, cfg, seed).name}]"
-            cost = "" if stored is None else (f"{stored.provenance['wall_time_s']:.0f} s on "
-                                              f"{stored.provenance['device']['device_kind']}")  # fmt: skip
+            cost = (
+                ""
+                if stored is None
+                else (f"{stored.provenance['wall_time_s']:.0f} s on {stored.provenance['device']['device_kind']}")
+            )
             if what == "loaded":
                 line = f"loaded the stored result (computed in {cost})"
             elif stored is None:
@@ -97,14 +104,37 @@ class Experiment:
                 line = f"computing; the stored result it replaces took {cost}"
             print(f"{name}: {line}", file=sys.stderr, flush=True)
 
-        return cached(store, self.name, cfg, seed, lambda: self.compute(cfg, seed, **values), recompute, inputs=record,
-                      announce=announce)  # fmt: skip
+        return cached(
+            store,
+            self.name,
+            cfg,
+            seed,
+            lambda: self.compute(cfg, seed, **values),
+            recompute,
+            inputs=record,
+            announce=announce,
+        )
 
 
 # The settings a smoke run may shrink: budgets, and where the paper's inputs come from.
-BUDGETS = frozenset({"total_timesteps", "eval_timesteps", "a2c_timesteps", "ppo_timesteps",
-                     "num_steps", "generations", "checkpoint_every", "outer_steps", "gridworld_outer_steps",
-                     "timesteps", "supervised_steps", "identity_epochs", "num_evals", "trained_from"})  # fmt: skip
+BUDGETS = frozenset(
+    {
+        "total_timesteps",
+        "eval_timesteps",
+        "a2c_timesteps",
+        "ppo_timesteps",
+        "num_steps",
+        "generations",
+        "checkpoint_every",
+        "outer_steps",
+        "gridworld_outer_steps",
+        "timesteps",
+        "supervised_steps",
+        "identity_epochs",
+        "num_evals",
+        "trained_from",
+    }
+)
 
 
 def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:

@@ -1,8 +1,8 @@
 """Meta-training of learned optimizers: meta-gradients with pipeline training, and ES."""
 
-from .es import LEARNED, ESConfig, InnerTask, learned_optimizer, meta_train
+from .es import ESConfig, InnerTask, meta_train
 from .loop import CheckpointMismatchError, run_outer_loop
 from .sharding import over_population, population_mesh
 
 __all__ = ["CheckpointMismatchError", "run_outer_loop"]
-__all__ += ["LEARNED", "ESConfig", "InnerTask", "learned_optimizer", "meta_train", "over_population", "population_mesh"]
+__all__ += ["ESConfig", "InnerTask", "meta_train", "over_population", "population_mesh"]

@@ -41,89 +41,16 @@ from jax.sharding import Mesh
 
 from ..config import Config, ConfigError, check_choice, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
-from ..optim.learned import LearnedOptimizer
-from ..optim.open import ABLATIONS, OPEN, ablation, feature_mask
-from ..optim.optim4rl import Optim4RL
+from ..optim.catalog import ES_TRAINED, INITS, learned, mask
 from ..tasks import TASKS, get_task
 from .loop import run_outer_loop
 from .sharding import over_population, population_mesh
 
-# Optim4RL's output is scaled by a learning rate; OPEN's by a1 = 1e-3. Giving "OPT" the same
-# scale starts both learned optimizers from steps of one size on every task.
-OPT_LEARNING_RATE = 1e-3
-INITS = ("zeros", "random")
-DELTA = 2  # OPEN's outputs are (m, e, delta)
 
-
-def mask(meta_params: Any, live: Any) -> Any:
-    return jax.tree.map(jnp.multiply, meta_params, live)
-
-
-def open_live_mask(template: Any, disable: tuple[str, ...] = (), stochastic: bool = True) -> Any:
-    """1 for the OPEN meta-parameters a variant uses, 0 for those its ablation removes.
-
-    A disabled feature's rows of the GRU input kernels and, without stochasticity, the
-    noise output (delta) of the last layer: OPEN with those at zero computes exactly what
-    ``OPEN(disable=..., stochastic=False)`` computes. As data rather than a static
-    setting, every OPEN variant on a task shares one compiled program.
-    """
-    live = jax.tree.map(jnp.ones_like, template)
-    keep = jnp.asarray(feature_mask(disable))[:, None]
-    for gate in ("ir", "iz", "in"):
-        live["gru_params"]["params"][gate]["kernel"] = live["gru_params"]["params"][gate]["kernel"] * keep
-    if not stochastic:
-        out = live["params"]["params"]["layers_6"]
-        out["kernel"], out["bias"] = out["kernel"].at[:, DELTA].set(0.0), out["bias"].at[DELTA].set(0.0)
-    return live
-
-
-@dataclass(frozen=True)
-class LearnedKind:
-    """A learned optimizer structure that ES trains: its class, settings and OPEN ablation."""
-
-    cls: type[LearnedOptimizer]
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    ablation: str | None = None
-
-    def init_meta_params(self, key: jax.Array, init: str = "zeros") -> Any:
-        """The ES starting mean: all zeros (OPEN's choice) or the network's own random init,
-        with what the ablation removed at zero."""
-        check_choice("ES init", init, INITS)
-        params = self.cls.init_meta_params(key, **self.structure)
-        return jax.tree.map(jnp.zeros_like, params) if init == "zeros" else mask(params, self.live(params))
-
-    @property
-    def structure(self) -> dict[str, Any]:
-        """The settings that shape the meta-parameters (see ``LearnedOptimizer.structure``)."""
-        return {k: v for k, v in self.settings.items() if k in self.cls.structure}
-
-    def live(self, template: Any) -> Any:
-        """1 where a meta-parameter is used, 0 where the ablation removed it."""
-        if self.ablation is None:
-            return jax.tree.map(jnp.ones_like, template)
-        return open_live_mask(template, **ablation(self.ablation))
-
-    def build(self, meta_params: Any) -> LearnedOptimizer:
-        """The transformation; ``meta_params`` must already be masked by :meth:`live`."""
-        return self.cls(meta_params, **self.settings)
-
-
-LEARNED: dict[str, LearnedKind] = {
-    "open": LearnedKind(OPEN),
-    # The authors' multi-task OPEN is the larger network (GRU 16, width 32: multi_OPEN.npy's 3,571 values).
-    "open_multi": LearnedKind(OPEN, {"size": "larger"}),
-    # The structure notebook 05's stored results were computed with (our first port, see optim4rl.py).
-    "opt": LearnedKind(Optim4RL, {"learning_rate": OPT_LEARNING_RATE, "heads": "linear"}),
-    "no_features": LearnedKind(OPEN, ablation="no_features"),
-    **{f"no_{name}": LearnedKind(OPEN, ablation=name) for name in ABLATIONS},
-}
-
-
-def learned_optimizer(kind: str, meta_params: Any) -> LearnedOptimizer:
-    """The optax transformation of learned optimizer ``kind`` (a key of :data:`LEARNED`)."""
-    check_choice("learned optimizer", kind, LEARNED)
-    learned = LEARNED[kind]
-    return learned.build(mask(meta_params, learned.live(meta_params)))
+def es_trained(kind: str):
+    """The spec of ``kind``, one of the learned optimizers ES meta-trains (:data:`ES_TRAINED`)."""
+    check_choice("ES-trained learned optimizer", kind, ES_TRAINED)
+    return learned(kind)
 
 
 @config
@@ -141,7 +68,9 @@ class ESConfig(Config):
 
     def validate(self) -> None:
         if self.population_size % 2:
-            raise ConfigError(f"{type(self).__name__}.population_size = {self.population_size} must be even (antithetic pairs)")
+            raise ConfigError(
+                f"{type(self).__name__}.population_size = {self.population_size} must be even (antithetic pairs)"
+            )
 
 
 def make_strategy(template: Any, cfg: ESConfig) -> Open_ES:
@@ -196,11 +125,11 @@ class InnerTask:
 
 def member_scores(kind: str, tasks: Sequence[InnerTask]) -> Callable[[Any, jax.Array], jax.Array]:
     """``(meta_params, key) -> (num_tasks,)`` normalised final returns of one member
-    (``meta_params`` already masked by the kind's :meth:`LearnedKind.live`)."""
-    check_choice("learned optimizer", kind, LEARNED)
+    (``meta_params`` already masked by the kind's :meth:`LearnedSpec.live`)."""
+    spec = es_trained(kind)
 
     def scores(meta_params: Any, key: jax.Array) -> jax.Array:
-        optimizer = LEARNED[kind].build(meta_params)
+        optimizer = spec.build(meta_params, masked=True)
         keys = jax.random.split(key, len(tasks))
         return jnp.stack([t.final_return(optimizer)(k) / t.normaliser for t, k in zip(tasks, keys)])
 
@@ -233,7 +162,7 @@ def member_keys(key: jax.Array, population_size: int, antithetic_tasks: bool) ->
 class ESState(NamedTuple):
     strategy: Any  # evosax OpenES state: mean, sigma, Adam state, best member, generation counter
     key: jax.Array
-    live: Any  # 1 where a meta-parameter is used (see LearnedKind.live)
+    live: Any  # 1 where a meta-parameter is used (see LearnedSpec.live)
 
 
 def init_state(strategy: Open_ES, mean: Any, key: jax.Array, live: Any = None) -> ESState:
@@ -313,12 +242,11 @@ def meta_train(
     The population is split over ``devices`` (default: all); ``checkpoint_dir`` makes the
     run resumable (a checkpoint every ``cfg.checkpoint_every`` generations).
     """
-    check_choice("learned optimizer", kind, LEARNED)
+    spec = es_trained(kind)
     if not tasks:
         raise ConfigError("meta_train needs at least one InnerTask")
     init_key, run_key = jax.random.split(jax.random.key(seed))
-    learned = LEARNED[kind]
-    template = learned.init_meta_params(init_key, cfg.init)
+    template = spec.init_meta_params(init_key, cfg.init)
     strategy = make_strategy(template, cfg)
     generation = make_generation(
         strategy,
@@ -328,11 +256,18 @@ def meta_train(
     )
     # What the generations compute; not how many there are, so a run can be resumed to go further.
     es_settings = cfg.replace(generations=0, checkpoint_every=1).key()
-    fingerprint = repr((kind, [(t.task, sorted(t.overrides.items()), t.normaliser, t.levels) for t in tasks],
-                        es_settings, seed, antithetic_tasks))  # fmt: skip
+    fingerprint = repr(
+        (
+            kind,
+            [(t.task, sorted(t.overrides.items()), t.normaliser, t.levels) for t in tasks],
+            es_settings,
+            seed,
+            antithetic_tasks,
+        )
+    )
     state, metrics = run_outer_loop(
         generation,
-        init_state(strategy, template, run_key, learned.live(template)),
+        init_state(strategy, template, run_key, spec.live(template)),
         cfg.generations,
         chunk=cfg.checkpoint_every,
         checkpoint_dir=checkpoint_dir,
@@ -345,6 +280,8 @@ def meta_train(
     if failed:
         warnings.warn(f"ES {kind}: {failed} member evaluations gave a non-finite return (ranked worst)", stacklevel=2)
     # Coordinates an ablation removed drift with noise in the ES; they never act, so zero them.
-    unravel = jax.flatten_util.ravel_pytree(template)[1]  # the strategy's flat layout: ravel_pytree of the same template
+    unravel = jax.flatten_util.ravel_pytree(template)[
+        1
+    ]  # the strategy's flat layout: ravel_pytree of the same template
     mean, best = (mask(unravel(x), state.live) for x in (state.strategy.mean, state.strategy.best_solution))
     return ESResult(template, mean, best, metrics, state)

@@ -35,18 +35,16 @@ import optax
 from ..agents.a2c import A2C, A2CConfig
 from ..agents.base import AgentState
 from ..agents.common import gae
-from ..config import Config, check_choice, config, setting
+from ..config import Config, config, setting
 from ..envs import make
-from ..optim.optim4rl import HEADS, L2L, LinearOptim, Optim4RL
+from ..optim.catalog import INITS, META_GRADIENT, learned
+from ..optim.optim4rl import HEADS
 from ..tasks import A2C_TASKS, GRIDWORLDS, get_task
 from .loop import NONFINITE, run_outer_loop
 from .pipeline import RESET_MODES, advance_ages, reset_mask, reset_offsets, select_agents
 
-META_OPTIMIZERS = {"optim4rl": Optim4RL, "linear_optim": LinearOptim, "l2l": L2L}
-INITS = ("random", "zero", "damped")
 META_LOSSES = ("a2c", "actor")
 CLIP_KINDS = ("global_norm", "value")
-DAMPING = 0.1  # the "damped" init: random, with every step this many times as large
 
 # Multi-task meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent lr.
 GRIDWORLD_REWARD_SCALES = tuple(get_task(name).mix_reward_scale for name in GRIDWORLDS)
@@ -56,40 +54,45 @@ GRIDWORLD_LEARNING_RATES = tuple(get_task(name).mix_learning_rate for name in GR
 GRIDWORLD_TASK_GRAD_NORM = 1.0
 
 
-def initial_meta_params(optimizer_class: type, init: str, key: jax.Array, heads: str = "mlp") -> Any:
-    """Meta-parameters to start meta-training from (``init`` one of :data:`INITS`)."""
-    check_choice("meta-parameter init", init, INITS)
-    meta_params = optimizer_class.init_meta_params(key, heads=heads)
-    if init == "zero":
-        return jax.tree.map(jnp.zeros_like, meta_params)
-    if init == "damped":
-        return optimizer_class.scale_steps(meta_params, DAMPING, heads)
-    return meta_params
-
-
 @config
 class MetaGradientConfig(Config):
     tasks: tuple[str, ...] = setting(("catch_a2c",), each_in=A2C_TASKS, doc="A2C tasks meta-trained on together")
-    optimizer: str = setting("optim4rl", choices=tuple(META_OPTIMIZERS))
-    heads: str = setting("mlp", choices=HEADS, doc="the optimizer's structure: mlp (the authors'), linear (our first port)")
-    init: str = setting("random", choices=INITS,
-                        doc="initial meta-parameters: random (flax init), all zero, or random with steps scaled by DAMPING")
+    optimizer: str = setting("optim4rl", choices=META_GRADIENT)
+    heads: str = setting(
+        "mlp", choices=HEADS, doc="the optimizer's structure: mlp (the authors'), linear (our first port)"
+    )
+    init: str = setting(
+        "random",
+        choices=INITS,
+        doc="initial meta-parameters: all zero, random (flax init), or random with steps scaled by DAMPING",
+    )
     num_agents: int = setting(64, ge=1, doc="agents per task, one environment each")
     inner_updates: int = setting(4, ge=1, doc="K: agent updates per outer step")
     reset_period: int = setting(32, ge=1, doc="m: outer steps in one agent lifetime")
-    resets: str = setting("pipeline", choices=RESET_MODES,
-                          doc="pipeline: staggered resets; never: one life (the authors' ablation); lockstep: all together")
+    resets: str = setting(
+        "pipeline",
+        choices=RESET_MODES,
+        doc="pipeline: staggered resets; never: one life (the authors' ablation); lockstep: all together",
+    )
     outer_steps: int = setting(100, ge=0)
     meta_lr: float = setting(1e-3, gt=0.0)
-    meta_loss: str = setting("actor", choices=META_LOSSES,
-                             doc="the agent loss after K updates: the whole A2C loss, or its actor term (the authors')")
+    meta_loss: str = setting(
+        "actor",
+        choices=META_LOSSES,
+        doc="the agent loss after K updates: the whole A2C loss, or its actor term (the authors')",
+    )
     meta_clip: float = setting(1.0, gt=0.0, doc="clip the averaged meta-gradient (see meta_clip_by)")
     meta_clip_by: str = setting("value", choices=CLIP_KINDS, doc="value: element-wise, the authors' optax.clip")
-    task_grad_norm: float | None = setting(None, gt=0.0, doc="rescale each task's meta-gradient to this global norm "
-                                           "before averaging (the authors' max_norm); None: no rescaling")  # fmt: skip
+    task_grad_norm: float | None = setting(
+        None,
+        gt=0.0,
+        doc="rescale each task's meta-gradient to this global norm "
+        "before averaging (the authors' max_norm); None: no rescaling",
+    )
     reward_scales: tuple[float, ...] = setting((), one_per="tasks", or_empty=True, doc="empty: each task's own")
-    learning_rates: tuple[float, ...] = setting((), one_per="tasks", or_empty=True,
-                                                doc="the optimizer's lr per task; empty: the task's agent lr")  # fmt: skip
+    learning_rates: tuple[float, ...] = setting(
+        (), one_per="tasks", or_empty=True, doc="the optimizer's lr per task; empty: the task's agent lr"
+    )
 
     def learning_rate(self, task: str) -> float:
         return self.learning_rates[self.tasks.index(task)] if self.learning_rates else get_task(task).learning_rate
@@ -119,7 +122,7 @@ class _Group:
 class MetaGradientTrainer:
     def __init__(self, cfg: MetaGradientConfig):
         self.cfg = cfg
-        self.optimizer_class = META_OPTIMIZERS[cfg.optimizer]
+        self.spec = learned(cfg.optimizer)
         clip = optax.clip_by_global_norm if cfg.meta_clip_by == "global_norm" else optax.clip
         self.meta_clip = clip(cfg.meta_clip)
         self.meta_optimizer = optax.chain(self.meta_clip, optax.adam(cfg.meta_lr))
@@ -137,14 +140,14 @@ class MetaGradientTrainer:
 
     # -- the learned optimizer -------------------------------------------------------------
     def init_meta_params(self, key: jax.Array) -> Any:
-        return initial_meta_params(self.optimizer_class, self.cfg.init, key, self.cfg.heads)
+        return self.spec.init_meta_params(key, self.cfg.init, heads=self.cfg.heads)
 
     def optimizer(self, meta_params: Any, task: str) -> optax.GradientTransformationExtraArgs:
         """The learned optimizer at ``task``'s learning rate, for use in any optax loop."""
-        return self.optimizer_class(meta_params, learning_rate=self.cfg.learning_rate(task), heads=self.cfg.heads)
+        return self.spec.build(meta_params, self.cfg.learning_rate(task), heads=self.cfg.heads)
 
     def _agent(self, group: _Group, meta_params: Any) -> A2C:
-        optimizer = self.optimizer_class(meta_params, learning_rate=group.learning_rate, heads=self.cfg.heads)
+        optimizer = self.spec.build(meta_params, group.learning_rate, heads=self.cfg.heads)
         return A2C(group.config, optimizer, group.env, group.env_params)
 
     # -- one outer step ----------------------------------------------------------------------
@@ -203,7 +206,9 @@ class MetaGradientTrainer:
         grads = combine_task_gradients([grads for _, grads in per_task], self.cfg.task_grad_norm)
         updates, opt_state = self.meta_optimizer.update(grads, meta_state.meta_opt_state, phi)
         finite = _all_finite(grads)
-        phi, opt_state = _where(finite, (optax.apply_updates(phi, updates), opt_state), (phi, meta_state.meta_opt_state))
+        phi, opt_state = _where(
+            finite, (optax.apply_updates(phi, updates), opt_state), (phi, meta_state.meta_opt_state)
+        )
         metrics = {
             "meta_loss": loss,
             "meta_grad_norm": optax.global_norm(grads),
@@ -240,7 +245,8 @@ def combine_task_gradients(task_grads: list[Any], norm: float | None = None) -> 
     """The mean of the tasks' meta-gradients, each first rescaled to global norm ``norm`` when
     given (the authors' ``max_norm``: without it the task with the largest rewards dominates)."""
     if norm is not None:
-        task_grads = [jax.tree.map(lambda x, n=optax.global_norm(g): x / n * norm, g) for g in task_grads]
+        norms = [optax.global_norm(g) for g in task_grads]
+        task_grads = [jax.tree.map(lambda x, n=n: x / n * norm, g) for g, n in zip(task_grads, norms)]
     return jax.tree.map(lambda *xs: jnp.mean(jnp.stack(xs), axis=0), *task_grads)
 
 

@@ -38,13 +38,17 @@ class CheckpointMismatchError(RuntimeError):
     """A checkpoint directory holds a run with another fingerprint or state structure."""
 
 
-def save_checkpoint(directory: Path, state: Any, metrics: dict[str, np.ndarray], steps_done: int, fingerprint: str) -> None:
+def save_checkpoint(
+    directory: Path, state: Any, metrics: dict[str, np.ndarray], steps_done: int, fingerprint: str
+) -> None:
     """Write a checkpoint whole under a temporary name and swap it in, so a kill never leaves half a one."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     leaves = jax.tree.leaves(jax.device_get(state))
     is_key = [jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key) for leaf in leaves]
-    arrays = {f"leaf_{i}": np.asarray(jax.random.key_data(x) if k else x) for i, (x, k) in enumerate(zip(leaves, is_key))}
+    arrays = {
+        f"leaf_{i}": np.asarray(jax.random.key_data(x) if k else x) for i, (x, k) in enumerate(zip(leaves, is_key))
+    }
     np.savez(staging / STATE_FILE, **arrays)
     np.savez(staging / METRICS_FILE, **metrics)
     meta = {"steps_done": steps_done, "fingerprint": fingerprint, "num_leaves": len(leaves), "key_leaves": is_key}
@@ -66,12 +70,16 @@ def load_checkpoint(directory: Path, template: Any, fingerprint: str) -> tuple[A
             f"this run {fingerprint!r}); use another checkpoint_dir or delete it"
         )
     if meta["num_leaves"] != len(leaves):
-        raise CheckpointMismatchError(f"checkpoint in {directory} has {meta['num_leaves']} state leaves, this run {len(leaves)}")
+        raise CheckpointMismatchError(
+            f"checkpoint in {directory} has {meta['num_leaves']} state leaves, this run {len(leaves)}"
+        )
     with np.load(directory / STATE_FILE) as stored:
         restored = [
-            jax.random.wrap_key_data(stored[f"leaf_{i}"], impl=jax.random.key_impl(t)) if is_key else jax.numpy.asarray(stored[f"leaf_{i}"])
+            jax.random.wrap_key_data(stored[f"leaf_{i}"], impl=jax.random.key_impl(t))
+            if is_key
+            else jax.numpy.asarray(stored[f"leaf_{i}"])
             for i, (t, is_key) in enumerate(zip(leaves, meta["key_leaves"]))
-        ]  # fmt: skip
+        ]
     with np.load(directory / METRICS_FILE) as stored:
         metrics = {k: stored[k] for k in stored.files}
     return jax.tree.unflatten(treedef, restored), metrics, int(meta["steps_done"])
@@ -107,7 +115,9 @@ def run_outer_loop(
     from tqdm import tqdm
 
     if chunk < 1 or num_steps < 0:
-        raise ValueError(f"run_outer_loop needs chunk >= 1 and num_steps >= 0 (got chunk={chunk}, num_steps={num_steps})")
+        raise ValueError(
+            f"run_outer_loop needs chunk >= 1 and num_steps >= 0 (got chunk={chunk}, num_steps={num_steps})"
+        )
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     metrics: dict[str, np.ndarray] = {}
     done = 0
@@ -130,5 +140,7 @@ def run_outer_loop(
             bar.set_postfix(shown)
     skipped = int(metrics[NONFINITE].sum()) if NONFINITE in metrics else 0
     if skipped:
-        warnings.warn(f"{desc}: {skipped} of {num_steps} outer steps met NaN/inf and skipped their update", stacklevel=2)
+        warnings.warn(
+            f"{desc}: {skipped} of {num_steps} outer steps met NaN/inf and skipped their update", stacklevel=2
+        )
     return state, metrics

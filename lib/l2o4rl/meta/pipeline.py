@@ -21,7 +21,6 @@ import numpy as np
 
 from ..config import check_choice
 
-
 RESET_MODES = ("pipeline", "never", "lockstep")
 NEVER = -1  # an offset no ``t mod m`` equals
 

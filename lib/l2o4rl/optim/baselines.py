@@ -15,6 +15,7 @@ import optax
 from ..config import ConfigError, check_choice
 
 BASELINES = ("adam", "rmsprop", "sgd", "lion")
+BASELINE_LABELS = {"adam": "Adam", "rmsprop": "RMSProp", "sgd": "SGD", "lion": "Lion"}
 
 # Lion's sign updates are larger than Adam's; its authors advise a 3-10x smaller step.
 LION_LR_DIVISOR = 3.0
@@ -34,7 +35,9 @@ def baseline(name: str, **settings: Any) -> optax.GradientTransformation:
         if key not in _ALLOWED[name]:
             raise ConfigError(f"optimizer {name!r} has no setting {key!r}; valid settings: {', '.join(_ALLOWED[name])}")
     if "learning_rate" not in settings:
-        raise ConfigError(f"optimizer {name!r} needs a learning_rate (a task's tuned one: get_task(name).optimizer({name!r}))")
+        raise ConfigError(
+            f"optimizer {name!r} needs a learning_rate (a task's tuned one: get_task(name).optimizer({name!r}))"
+        )
     if name == "adam":
         return optax.adam(**settings)
     if name == "rmsprop":

@@ -56,5 +56,7 @@ def load_meta_params(path: str | os.PathLike, template: Any) -> tuple[Any, dict[
         flat, metadata = data["flat"], json.loads(str(data["metadata"]))
     vector, unravel = jax.flatten_util.ravel_pytree(template)
     if flat.shape != vector.shape:
-        raise ConfigError(f"{path} holds {flat.size} meta-parameters of a {metadata.get('kind')!r}; the template has {vector.size}")
+        raise ConfigError(
+            f"{path} holds {flat.size} meta-parameters of a {metadata.get('kind')!r}; the template has {vector.size}"
+        )
     return unravel(jnp.asarray(flat)), metadata

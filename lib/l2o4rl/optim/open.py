@@ -69,20 +69,35 @@ def features(p, g, momenta, training_proportion, layer_proportion, batch_proport
     """The 19 inputs of one tensor, shape ``p.shape + (19,)``; ``momenta`` already include g."""
     normalised = rms_normalise(
         jnp.concatenate(
-            [p[..., None], jnp.sign(momenta), jnp.log(jnp.abs(momenta) + LOG_EPS),
-             jnp.sign(g)[..., None], jnp.log(jnp.abs(g) + LOG_EPS)[..., None]],
+            [
+                p[..., None],
+                jnp.sign(momenta),
+                jnp.log(jnp.abs(momenta) + LOG_EPS),
+                jnp.sign(g)[..., None],
+                jnp.log(jnp.abs(g) + LOG_EPS)[..., None],
+            ],
             axis=-1,
         )
-    )  # fmt: skip
-    extras = [jnp.broadcast_to(jnp.asarray(x, jnp.float32), p.shape)
-              for x in (training_proportion, layer_proportion, batch_proportion, dormancy)]  # fmt: skip
+    )
+    extras = [
+        jnp.broadcast_to(jnp.asarray(x, jnp.float32), p.shape)
+        for x in (training_proportion, layer_proportion, batch_proportion, dormancy)
+    ]
     return jnp.concatenate([normalised, jnp.stack(extras, axis=-1)], axis=-1)
 
 
+OUTPUTS = ("m", "e", "delta")
+
+
+def head_layers(width: int) -> list:
+    return [nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(len(OUTPUTS))]
+
+
 def head(width: int) -> nn.Module:
-    return nn.Sequential(
-        [nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(width), nn.LayerNorm(), nn.relu, nn.Dense(3)]
-    )
+    return nn.Sequential(head_layers(width))
+
+
+OUTPUT_LAYER = f"layers_{len(head_layers(1)) - 1}"  # flax names a Sequential's i-th layer layers_i
 
 
 class OPENState(NamedTuple):
@@ -108,6 +123,24 @@ class OPEN(LearnedOptimizer):
         }
 
     @classmethod
+    def live_mask(cls, template: Any, disable: tuple[str, ...] = (), stochastic: bool = True) -> Any:
+        """1 for the meta-parameters a variant uses, 0 for those ``disable`` and ``stochastic``
+        remove: a disabled feature's rows of the GRU input kernels and, without stochasticity,
+        the delta output of the last layer. At those zeros the full OPEN computes exactly what
+        ``OPEN(..., disable=disable, stochastic=stochastic)`` computes, so an ablation can be
+        data rather than a static setting.
+        """
+        live = jax.tree.map(jnp.ones_like, template)
+        keep = jnp.asarray(feature_mask(disable))[:, None]
+        for gate in ("ir", "iz", "in"):
+            kernel = live["gru_params"]["params"][gate]["kernel"]
+            live["gru_params"]["params"][gate]["kernel"] = kernel * keep
+        if not stochastic:
+            out, delta = live["params"]["params"][OUTPUT_LAYER], OUTPUTS.index("delta")
+            out["kernel"], out["bias"] = out["kernel"].at[:, delta].set(0.0), out["bias"].at[delta].set(0.0)
+        return live
+
+    @classmethod
     def _build(
         cls,
         meta_params,
@@ -127,8 +160,19 @@ class OPEN(LearnedOptimizer):
                 zeros_like_with_hidden(params, len(BETAS)), zeros_like_with_hidden(params, gru_features), jnp.zeros(())
             )
 
-        def update(grads, state, params=None, *, key=None, training_proportion=0.0, batch_proportion=0.0,
-                   dormancy=None, layer_proportion=None, is_actor=None, **_):  # fmt: skip
+        def update(
+            grads,
+            state,
+            params=None,
+            *,
+            key=None,
+            training_proportion=0.0,
+            batch_proportion=0.0,
+            dormancy=None,
+            layer_proportion=None,
+            is_actor=None,
+            **_,
+        ):
             if params is None:
                 raise ValueError("OPEN needs the current params: call update(grads, state, params, ...)")
             if stochastic and key is None:
