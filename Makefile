@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.notebooks run
+RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.repro.notebooks run
 PYTEST_WORKERS ?= 2
 
 .PHONY: install lint test test-slow quick reproduce paper sync check-notebooks check-figures bench clean
@@ -36,13 +36,13 @@ paper: $(INSTALLED)
 	$(RUN_NOTEBOOKS) --scale paper --figures-dir figures/paper
 
 sync: $(INSTALLED)
-	$(BIN)/python -m l2o4rl.notebooks sync
+	$(BIN)/python -m l2o4rl.repro.notebooks sync
 
 check-notebooks: $(INSTALLED)
-	$(BIN)/python -m l2o4rl.notebooks check
+	$(BIN)/python -m l2o4rl.repro.notebooks check
 
 check-figures: $(INSTALLED)
-	$(BIN)/python -m l2o4rl.notebooks check-figures
+	$(BIN)/python -m l2o4rl.repro.notebooks check-figures
 
 bench: $(INSTALLED)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -15,12 +15,11 @@ import l2o4rl
 l2o4rl.configure_jax()  # before jax starts
 import jax
 
-from l2o4rl.experiments.open_es import INNER_SHAPES
-from l2o4rl.experiments.registry import timed
 from l2o4rl.meta.es import ESConfig, InnerTask, init_state, make_generation, make_strategy, member_scores
 from l2o4rl.meta.sharding import population_mesh
 from l2o4rl.optim.catalog import ES_TRAINED, learned
-from l2o4rl.tasks import TASKS
+from l2o4rl.runtime import timed
+from l2o4rl.tasks import INNER_SHAPES, TASKS
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import optax
 from l2o4rl.agents.ppo import PPOConfig, make_ppo
 from l2o4rl.agents.random_policy import make_random_rollout
 from l2o4rl.envs import make
-from l2o4rl.experiments.registry import timed
+from l2o4rl.runtime import timed
 
 
 def best_rate(fn, arg, steps: int, repeats: int = 3) -> float:

@@ -15,9 +15,9 @@ import jax
 import optax
 
 from l2o4rl.agents.ppo import PPOConfig, make_ppo
-from l2o4rl.experiments.registry import timed
 from l2o4rl.optim.open import OPEN
 from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
+from l2o4rl.runtime import timed
 
 
 def steps_per_second(optimizer, cfg, key, repeats=3) -> float:

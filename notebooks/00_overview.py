@@ -22,7 +22,7 @@
 # uniformly random policy on a few gymnax environments. The same call also measures the
 # environment-only step rate, the ceiling for any agent's throughput on this machine.
 #
-# Run it headless with `python -m l2o4rl.notebooks run 00 --scale quick`, or open the
+# Run it headless with `python -m l2o4rl.repro.notebooks run 00 --scale quick`, or open the
 # `.ipynb` in Jupyter and change `scale` below.
 
 # %% tags=["parameters"]
@@ -41,7 +41,7 @@ import l2o4rl
 l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
 from l2o4rl import experiments
-from l2o4rl.plotting import PAPER_WIDTH_IN, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure, set_style
 
 set_style()
 experiment = experiments.get("random_baseline")

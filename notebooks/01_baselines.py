@@ -48,8 +48,8 @@ l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compil
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.experiments.baselines import best_learning_rates
-from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.experiments.inner_loop import best_learning_rates
 from l2o4rl.tasks import get_task
 
 set_style()

@@ -31,7 +31,7 @@
 # Then the identity experiment: a small recurrent net (MLP [16, 16] + LSTM 8, the shape of
 # a coordinate-wise learned optimizer) learns to output sequences of 5 consecutive
 # gradients of one coordinate, with raw inputs, raw inputs rescaled to unit RMS, and the
-# sign/log processing (see `l2o4rl/identity.py` for the exact encodings); accuracy is the
+# sign/log processing (see `l2o4rl/analysis/identity.py` for the exact encodings); accuracy is the
 # share of outputs within +-10% of the true gradient, on held-out sequences.
 #
 # To use MNIST instead of the digits, point the config at your copy (IDX files or an .npz):
@@ -54,10 +54,10 @@ import l2o4rl
 l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
 from l2o4rl import experiments
-from l2o4rl import gradients as stats
-from l2o4rl.experiments.gradients import DRIFT, SMALL, WIDTH, gradient_samples, identity_measure
-from l2o4rl.identity import ENCODINGS, best_rate_accuracy
-from l2o4rl.plotting import PAPER_WIDTH_IN, save_figure, set_style, stripplot
+from l2o4rl.analysis import gradients as stats
+from l2o4rl.analysis.identity import ENCODINGS, best_rate_accuracy
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure, set_style, stripplot
+from l2o4rl.experiments.gradient_distribution import DRIFT, SMALL, WIDTH, gradient_samples, identity_measure
 
 set_style()
 experiment = experiments.get("gradient_distribution")

@@ -47,8 +47,8 @@ l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compil
 
 from l2o4rl import experiments
 from l2o4rl.analysis import difference_ci, final_values, summarise_curves
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 from l2o4rl.meta.pipeline import age_schedule, reset_offsets
-from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 
 set_style()
 experiment = experiments.get("pipeline_training")

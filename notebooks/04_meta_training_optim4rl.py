@@ -44,8 +44,8 @@ l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compil
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
-from l2o4rl.trained import ship_all
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.repro.trained import ship_all
 
 set_style()
 experiment = experiments.get("optim4rl_meta_training")
@@ -132,7 +132,7 @@ save_figure(fig, figures_dir, "meta_training_curves")
 # ## Shipped meta-parameters
 # Every meta-trained optimizer is shipped with its metadata under
 # `data/<scale>/trained_optimizers/`, so it can be used without meta-training:
-# `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
+# `l2o4rl.repro.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
 shipped = ship_all(

@@ -62,12 +62,12 @@ import l2o4rl
 
 l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
 
-from l2o4rl import aggregate, experiments
-from l2o4rl.analysis import difference_ci, final_values, summarise_curves
+from l2o4rl import experiments
+from l2o4rl.analysis import aggregate, difference_ci, final_values, summarise_curves
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 from l2o4rl.experiments.deep_sea import noise_by_size
 from l2o4rl.experiments.open_es import es_seed_of, final_scores, fitness_thirds, pooled_es_runs, score_matrices
-from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
-from l2o4rl.trained import ship_all
+from l2o4rl.repro.trained import ship_all
 
 set_style()
 
@@ -111,7 +111,7 @@ progress.round(3)
 # starting point, a control showing what meta-training added; "OPEN (multi-task)" is one OPEN
 # trained on all tasks at once; "OPEN (authors)" is the published `breakout_OPEN.npy` where
 # present. Aggregates are over tasks with stratified-bootstrap 95% intervals (rliable's
-# definitions, `l2o4rl.aggregate`).
+# definitions, `l2o4rl.analysis.aggregate`).
 
 # %%
 single.tables["baselines"].round(4)  # tuned Adam's return (the fitness normaliser) and each baseline's swept rate
@@ -372,7 +372,7 @@ save_figure(fig, figures_dir, "open_es_deepsea")
 # %% [markdown]
 # The trained meta-parameters are stored with the results (`arrays.npz`) and shipped under
 # `data/<scale>/trained_optimizers/` for use elsewhere (notebook 06 uses OPEN trained on
-# `rand_all`): `l2o4rl.trained.load_trained(data_dir, scale, kind, trained_on)`.
+# `rand_all`): `l2o4rl.repro.trained.load_trained(data_dir, scale, kind, trained_on)`.
 
 # %%
 shipped = [

@@ -48,7 +48,7 @@ l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compil
 
 from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
 
 set_style()
 experiment = experiments.get("brax_generalization")

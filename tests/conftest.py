@@ -3,11 +3,12 @@ from pathlib import Path
 import pytest
 
 from l2o4rl import configure_jax
+from l2o4rl.runtime import anchors_dir as find_anchors
 
 configure_jax()  # before any test module imports jax: one CPU device per core, the compile cache
 
 REPO = Path(__file__).resolve().parents[1]
-ANCHORS = REPO.parent / "shared" / "anchors"
+ANCHORS = find_anchors()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import jax.flatten_util
 import pandas as pd
 
 from l2o4rl.meta.es import ESConfig, InnerTask, meta_train
-from l2o4rl.store import ResultStore, cached
+from l2o4rl.repro.store import ResultStore, cached
 
 CONFIG = ESConfig(population_size=4, generations=3, checkpoint_every=1, init="random", sigma=0.1, es_learning_rate=0.1)
 TASK = InnerTask(

@@ -9,7 +9,8 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from l2o4rl.agents import common
-from l2o4rl.agents.a2c import A2CConfig, make_a2c
+from l2o4rl.agents.a2c import A2C, A2CConfig, make_a2c
+from l2o4rl.agents.base import make_train
 from l2o4rl.agents.networks import MLP, GaussianMLP
 from l2o4rl.agents.ppo import PPO, PPOConfig, make_ppo
 from l2o4rl.config import ConfigError
@@ -196,7 +197,7 @@ def test_a2c_networks_are_the_authors_by_default():
     """flax's default initialisers (lecun-normal kernels, zero biases) and a SAME conv over the whole
     map, border included; the PPO-style orthogonal init and a VALID conv stay as options."""
     cfg = A2CConfig(env="big_dense_long", torso="conv", total_timesteps=16 * 20)
-    agent = make_a2c(cfg, optax.sgd(0.0)).agent
+    agent = A2C(cfg, optax.sgd(0.0))
     params = agent.init_params(jax.random.key(0))["net"]["params"]
     height, width, _ = agent.obs_shape
     assert (height, width) == (15, 11)  # 13 x 9 interior and its border
@@ -206,7 +207,7 @@ def test_a2c_networks_are_the_authors_by_default():
     assert float(jnp.std(params["layer_1"]["kernel"])) == pytest.approx(1 / np.sqrt(fan_in), rel=0.05)
     policy = params["policy_head"]["kernel"]  # lecun-normal, not a 0.01-scaled orthogonal head
     assert float(jnp.std(policy)) == pytest.approx(1 / np.sqrt(32), rel=0.25)
-    valid = make_a2c(cfg.replace(conv_padding="VALID", init="orthogonal"), optax.sgd(0.0)).agent
+    valid = A2C(cfg.replace(conv_padding="VALID", init="orthogonal"), optax.sgd(0.0))
     params = valid.init_params(jax.random.key(0))["net"]["params"]
     assert params["layer_1"]["kernel"].shape == ((height - 1) * (width - 1) * 16, 32)
     assert float(jnp.abs(params["policy_head"]["kernel"]).max()) < 0.05
@@ -292,15 +293,15 @@ def test_training_is_deterministic_and_seed_dependent():
 
 def test_recorded_gradients_and_dormancy():
     cfg = A2CConfig(env="Catch-bsuite", num_envs=4, total_timesteps=3 * 80, record_gradients=20, record_dormancy=True)
-    train = make_a2c(cfg, optax.adam(1e-3))
-    _, metrics = jax.jit(train)(jax.random.key(0))
+    agent = A2C(cfg, optax.adam(1e-3))
+    _, metrics = jax.jit(make_train(agent))(jax.random.key(0))
     assert metrics["gradients"].shape == (3, 20) and np.isfinite(metrics["gradients"]).all()
     assert np.abs(metrics["gradients"]).max() > 0
     share = np.asarray(metrics["dormant_net_layer_0"])
     assert share.shape == (3,) and ((share >= 0) & (share <= 1)).all()
-    indices = train.agent.gradient_indices()
+    indices = agent.gradient_indices()
     assert len(set(np.asarray(indices).tolist())) == 20
-    assert set(common.leaf_names(train.agent.init_params(jax.random.key(0)), indices)) <= {
+    assert set(common.leaf_names(agent.init_params(jax.random.key(0)), indices)) <= {
         "net/params/layer_0/kernel",
         "net/params/layer_0/bias",
         "net/params/policy_head/kernel",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from l2o4rl import aggregate
+from l2o4rl.analysis import aggregate
 
 
 def test_iqm_cuts_a_quarter_from_each_end_of_all_scores():

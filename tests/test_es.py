@@ -206,7 +206,7 @@ def test_pooled_es_runs_give_one_seed_id_per_run_and_agent():
     import pandas as pd
 
     from l2o4rl.experiments.open_es import es_seed_of, pooled_es_runs
-    from l2o4rl.store import Result
+    from l2o4rl.repro.store import Result
 
     def run(values):
         return Result(tables={"curves": pd.DataFrame({"seed": [0, 1], "value": values})})

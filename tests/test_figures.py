@@ -13,7 +13,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from l2o4rl.notebooks import FIGURE_TOLERANCE, NotebookError, check_figures, discover
+from l2o4rl.repro.notebooks import FIGURE_TOLERANCE, NotebookError, check_figures, discover
 from l2o4rl.runtime import project_root
 
 NOTEBOOKS = discover()

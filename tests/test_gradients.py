@@ -8,12 +8,12 @@ import optax
 import pandas as pd
 import pytest
 
-from l2o4rl import gradients as stats
+from l2o4rl.analysis import gradients as stats
+from l2o4rl.analysis.supervised import Classifier
 from l2o4rl.config import ConfigError
 from l2o4rl.experiments import get
-from l2o4rl.experiments.gradients import gradient_samples
-from l2o4rl.store import Result
-from l2o4rl.supervised import Classifier
+from l2o4rl.experiments.gradient_distribution import gradient_samples
+from l2o4rl.repro.store import Result
 from l2o4rl.tasks import get_task
 
 
@@ -76,7 +76,7 @@ def test_recorded_coordinates_map_to_their_layers(learner):
         model = Classifier(10, record_gradients=10_000)
     else:
         task = get_task("big_dense_long" if learner == "a2c_conv" else "breakout")
-        model = task.make_train(optax.sgd(0.0), record_gradients=10_000).agent
+        model = task.make_agent(optax.sgd(0.0), record_gradients=10_000)
     names, leaf_ids = _recorded_leaf_ids(model)
     shapes = jax.eval_shape(model.init_params, jax.random.key(0))
     paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(shapes)[0]]

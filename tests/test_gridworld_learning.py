@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from l2o4rl.experiments.baselines import random_policy_return
+from l2o4rl.evaluation import random_policy_return
 from l2o4rl.tasks import SMALL_A2C_ENVS, get_task
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from l2o4rl import identity
+from l2o4rl.analysis import identity
 
 
 def test_accuracy_counts_outputs_within_ten_percent():

@@ -6,7 +6,7 @@ import matplotlib.image
 import pytest
 
 from l2o4rl.experiments import figures_of_notebook
-from l2o4rl.notebooks import discover, drift, run_notebook
+from l2o4rl.repro.notebooks import discover, drift, run_notebook
 
 NOTEBOOKS = discover()
 

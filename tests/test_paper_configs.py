@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from l2o4rl import experiments
-from l2o4rl.experiments.registry import BUDGETS
+from l2o4rl.repro.registry import BUDGETS
 from l2o4rl.runtime import project_root
 
 SMOKE_RUN = """

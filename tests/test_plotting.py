@@ -3,7 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from l2o4rl.plotting import save_figure  # noqa: E402
+from l2o4rl.analysis.plotting import save_figure  # noqa: E402
 
 
 def test_a_figure_saved_twice_gives_the_same_bytes(tmp_path):

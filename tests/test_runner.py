@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from l2o4rl.config import ConfigError
-from l2o4rl.notebooks import NotebookError, discover, drift, run_notebook, select, sync
+from l2o4rl.repro.notebooks import NotebookError, discover, drift, run_notebook, select, sync
 
 HEADER = """# ---
 # jupyter:
@@ -92,7 +92,7 @@ def test_cli_exits_nonzero_naming_the_failing_notebook(project):
     (project / "notebooks" / "02_fails.py").write_text(FAILING)
     env = {**os.environ, "L2O4RL_ROOT": str(project)}
     proc = subprocess.run(
-        [sys.executable, "-m", "l2o4rl.notebooks", "run", "--scale", "quick", "--no-progress"],
+        [sys.executable, "-m", "l2o4rl.repro.notebooks", "run", "--scale", "quick", "--no-progress"],
         env=env,
         capture_output=True,
         text=True,
@@ -100,7 +100,7 @@ def test_cli_exits_nonzero_naming_the_failing_notebook(project):
     assert proc.returncode == 1
     assert "notebook 02_fails failed in cell 3" in proc.stderr
     bad = subprocess.run(
-        [sys.executable, "-m", "l2o4rl.notebooks", "run", "07"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "l2o4rl.repro.notebooks", "run", "07"], env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unknown notebook '07'; valid choices: '02_fails'" in bad.stderr
 
@@ -112,7 +112,7 @@ def test_cli_stored_only_injects_recompute_never_and_streams_the_notebooks_stder
     data = project / "d"
     data.mkdir()
     env = {**os.environ, "L2O4RL_ROOT": str(project)}
-    run = [sys.executable, "-m", "l2o4rl.notebooks", "run", "--no-progress", "--data-dir", str(data)]
+    run = [sys.executable, "-m", "l2o4rl.repro.notebooks", "run", "--no-progress", "--data-dir", str(data)]
     proc = subprocess.run(run + ["--stored-only"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((data / "parameters.json").read_text())["recompute"] == "never"

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from l2o4rl.config import Config, ConfigError, config, setting
-from l2o4rl.store import CorruptResultError, ResultStore, cached
+from l2o4rl.repro.store import CorruptResultError, ResultStore, cached
 
 
 @config
@@ -124,7 +124,7 @@ def test_cached_recomputes_when_its_inputs_change(tmp_path):
 
 
 def test_a_new_revision_of_an_experiment_recomputes_its_stored_result(tmp_path):
-    from l2o4rl.experiments.registry import Experiment
+    from l2o4rl.repro.registry import Experiment
 
     calls = []
 
@@ -151,7 +151,7 @@ class TasksConfig(Config):
 
 
 def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_path):
-    from l2o4rl.experiments.registry import Experiment, per_task
+    from l2o4rl.repro.registry import Experiment, per_task
 
     computed = []
 
@@ -178,7 +178,7 @@ def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_pa
 
 
 def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):
-    from l2o4rl.experiments.registry import Experiment
+    from l2o4rl.repro.registry import Experiment
 
     configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
     Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result()).load_or_run("quick", 0, tmp_path)
@@ -191,8 +191,8 @@ def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run
 
 
 def test_recompute_never_loads_a_current_result_and_refuses_a_missing_or_stale_one(tmp_path):
-    from l2o4rl.experiments.registry import Experiment
-    from l2o4rl.store import MissingResultError
+    from l2o4rl.repro.registry import Experiment
+    from l2o4rl.repro.store import MissingResultError
 
     configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
     old = Experiment("exp", "00_x", ("fig",), configs, lambda cfg, seed: make_result())

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from l2o4rl.supervised import (
+from l2o4rl.analysis.supervised import (
     Classifier,
     MNISTFormatError,
     load_digits_data,

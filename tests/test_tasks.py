@@ -103,9 +103,9 @@ def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
     """The baselines' learning rates in the catalog come from the committed cpu sweep (notebook 01):
     rerunning the sweep with another outcome, or editing a rate by hand, fails here."""
     from l2o4rl.experiments import get
-    from l2o4rl.experiments.baselines import best_learning_rates
+    from l2o4rl.experiments.inner_loop import best_learning_rates
+    from l2o4rl.repro.store import Result, ResultStore
     from l2o4rl.runtime import project_root
-    from l2o4rl.store import Result, ResultStore
 
     experiment = get("lr_sweep")
     cfg = experiment.config("cpu")
@@ -133,7 +133,7 @@ def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
 def test_best_learning_rates_picks_the_highest_mean_final_return():
     import pandas as pd
 
-    from l2o4rl.experiments.baselines import best_learning_rates
+    from l2o4rl.experiments.inner_loop import best_learning_rates
 
     rates = [1e-4, 1e-4, 1e-3, 1e-3, 1e-2, 1e-2]  # around catch's own 1e-3
     sweep = pd.DataFrame(

@@ -8,7 +8,7 @@ from l2o4rl.config import ConfigError
 from l2o4rl.experiments import brax_generalization
 from l2o4rl.optim.catalog import DAMPING, learned
 from l2o4rl.optim.optim4rl import L2L, Optim4RL
-from l2o4rl.trained import build, find_trained, load_trained, ship, ship_all, untrained
+from l2o4rl.repro.trained import build, find_trained, load_trained, ship, ship_all, untrained
 
 PARAMS = {"w": jnp.ones(5)}
 GRADS = {"w": jnp.array([1e-3, -2.0, 3e-5, 0.5, -1.0])}

@@ -11,7 +11,9 @@ import os
 import platform
 import subprocess
 import sys
+import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +45,14 @@ def project_root() -> Path:
     if (source_root / "notebooks").is_dir():
         return source_root
     return Path.cwd().resolve()
+
+
+def anchors_dir() -> Path:
+    """The OPEN and Optim4RL authors' published data: ``$L2O4RL_ANCHORS``, else
+    ``shared/anchors`` beside the checkout (it may be absent: what reads it then skips)."""
+    if "L2O4RL_ANCHORS" in os.environ:
+        return Path(os.environ["L2O4RL_ANCHORS"]).resolve()
+    return project_root().parent / "shared" / "anchors"
 
 
 def _jax_backends_started() -> bool:
@@ -143,3 +153,12 @@ def provenance(**fields: Any) -> dict[str, Any]:
         "git_commit": git_commit(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()``'s value (blocked until ready) and the seconds it took."""
+    import jax  # not at the top: configure_jax must run before jax starts
+
+    start = time.perf_counter()
+    value = jax.block_until_ready(fn())
+    return value, time.perf_counter() - start

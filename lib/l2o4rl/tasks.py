@@ -16,9 +16,9 @@ from typing import Any
 
 import optax
 
-from .agents.a2c import A2CConfig, make_a2c
-from .agents.base import OnPolicyConfig
-from .agents.ppo import PPOConfig, make_ppo
+from .agents.a2c import A2C, A2CConfig
+from .agents.base import OnPolicyAgent, OnPolicyConfig, make_train
+from .agents.ppo import PPO, PPOConfig
 from .config import check_choice
 from .optim.baselines import LION_LR_DIVISOR, baseline
 
@@ -68,9 +68,13 @@ class Task:
         tuned = {"learning_rate": self.baseline_learning_rate(name), **(self.adam if name == "adam" else {})}
         return baseline(name, **{**tuned, **settings})
 
+    def make_agent(self, optimizer: optax.GradientTransformation, **overrides: Any) -> OnPolicyAgent:
+        """The task's agent (its config with ``overrides``) trained by ``optimizer``."""
+        return (A2C if self.agent == "a2c" else PPO)(self.at(**overrides), optimizer)
+
     def make_train(self, optimizer: optax.GradientTransformation, **overrides: Any) -> Callable:
-        make = make_a2c if self.agent == "a2c" else make_ppo
-        return make(self.at(**overrides), optimizer)
+        """``train(key, env_params=None) -> (final state, metrics)``: see :func:`l2o4rl.agents.base.make_train`."""
+        return make_train(self.make_agent(optimizer, **overrides))
 
 
 def _lpg(name: str, mix_reward_scale: float, mix_learning_rate: float, tuned: dict[str, float] | None = None) -> Task:
@@ -310,3 +314,20 @@ GRIDWORLDS = (
 def get_task(name: str) -> Task:
     check_choice("task", name, TASKS)
     return TASKS[name]
+
+
+# The inner PPO runs' shape. "task": the task's own config (SPEC 2.4). "small": many small
+# updates of a small network, so that a learned optimizer is cheap and ES sees a difference
+# between members within a CPU budget. Its tanh units are never exactly silent, so where
+# dormancy is recorded a unit counts as dormant at a score of 0.1 (Sokar et al.'s tau).
+INNER_SHAPES: dict[str, dict[str, Any]] = {
+    "task": {},
+    "small": {
+        "hidden": 16,
+        "num_envs": 8,
+        "num_steps": 16,
+        "update_epochs": 2,
+        "num_minibatches": 2,
+        "dormancy_tau": 0.1,
+    },
+}

@@ -261,5 +261,4 @@ def make_train(agent: OnPolicyAgent) -> Callable:
         state = agent.init(key, env_params)
         return jax.lax.scan(lambda s, _: agent.update(s, env_params), state, None, length=agent.cfg.num_updates)
 
-    train.agent = agent
     return train

@@ -22,18 +22,16 @@ import jax
 import numpy as np
 import pandas as pd
 
-from .. import gradients as stats
+from ..analysis import gradients as stats
 from ..config import SCALES, Config, ConfigError, config, setting
-from ..evaluation import training_curves
+from ..evaluation import random_policy_return, record_agent, training_curves
 from ..optim.baselines import BASELINES
 from ..optim.catalog import label, untrained_label
 from ..optim.checkpoints import load_meta_params
-from ..store import file_sha256
+from ..repro.registry import Experiment, one_update_per_task, per_task, register, updates
+from ..repro.store import file_sha256
+from ..repro.trained import KINDS, build, find_trained, template, untrained
 from ..tasks import BRAX_TASKS, GRIDWORLDS, SMALL_A2C_ENVS, get_task
-from ..trained import KINDS, build, find_trained, template, untrained
-from .baselines import random_policy_return
-from .gradients import record_agent
-from .registry import Experiment, one_update_per_task, per_task, register, updates
 
 SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
 

@@ -16,15 +16,15 @@ import functools
 import jax
 import pandas as pd
 
+from ..analysis.curves import es_rows
 from ..config import ConfigError, config, setting
 from ..evaluation import training_curves
-from ..meta.es import ESConfig, InnerTask
+from ..meta.es import ESConfig, InnerTask, resumable_meta_train
 from ..optim.catalog import label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params
 from ..optim.open import OPEN
-from ..tasks import get_task
-from .open_es import INNER_SHAPES, es_rows, resumable_meta_train
-from .registry import Experiment, register, updates
+from ..repro.registry import Experiment, register, updates
+from ..tasks import INNER_SHAPES, get_task
 
 TASK = "deepsea"
 KINDS = ("open", "no_stochasticity")

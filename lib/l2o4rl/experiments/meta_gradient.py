@@ -14,7 +14,7 @@ import jax
 import numpy as np
 import pandas as pd
 
-from ..analysis import tidy_metrics
+from ..analysis.curves import tidy_metrics
 from ..config import Config, config, setting
 from ..evaluation import training_curves
 from ..meta.gradient import (
@@ -28,8 +28,8 @@ from ..meta.pipeline import RESET_MODES
 from ..optim.baselines import BASELINES
 from ..optim.catalog import INITS, META_GRADIENT, label, untrained_label
 from ..optim.checkpoints import flat_meta_params
+from ..repro.registry import Experiment, register, updates
 from ..tasks import A2C_TASKS, GRIDWORLDS, SMALL_A2C_ENVS, get_task
-from .registry import Experiment, register, updates
 
 
 def meta_train(meta_cfg: MetaGradientConfig, key: jax.Array, **labels: Any):

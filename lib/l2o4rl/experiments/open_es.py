@@ -9,51 +9,34 @@ tuned Adam's final return is the fitness normaliser.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import shutil
 from typing import Any
 
 import jax
 import numpy as np
 import pandas as pd
 
-from ..analysis import final_values
+from ..analysis.curves import es_rows, final_values
 from ..config import ConfigError, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..evaluation import learning_rate_sweep, training_curves
-from ..meta.es import ESConfig, InnerTask, meta_train
+from ..meta.es import ESConfig, InnerTask, resumable_meta_train
 from ..optim.catalog import ES_TRAINED, label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
 from ..optim.open import OPEN
-from ..runtime import project_root, writes_files
-from ..tasks import MINATAR_TASKS, TASKS, get_task
-from .registry import Experiment, one_update_per_task, register
+from ..repro.registry import Experiment, one_update_per_task, register
+from ..runtime import anchors_dir
+from ..tasks import INNER_SHAPES, MINATAR_TASKS, TASKS, get_task
 
-# The inner PPO runs' shape. "task": the task's own config (SPEC 2.4). "small": many small
-# updates of a small network, so that a learned optimizer is cheap and ES sees a difference
-# between members within a CPU budget. Its tanh units are never exactly silent, so where
-# dormancy is recorded a unit counts as dormant at a score of 0.1 (Sokar et al.'s tau).
-INNER_SHAPES: dict[str, dict[str, Any]] = {
-    "task": {},
-    "small": {
-        "hidden": 16,
-        "num_envs": 8,
-        "num_steps": 16,
-        "update_epochs": 2,
-        "num_minibatches": 2,
-        "dormancy_tau": 0.1,
-    },
-}
 BASELINE_NAMES = ("adam", "rmsprop", "lion")
 AUTHORS = {"breakout": "breakout_OPEN.npy", "gridworld": "gridworld_OPEN.npy"}  # the published OPEN per task
 OOS_LEVELS = ("sparse", "dense", "long", "maze")
 
 
 def authors_checkpoint(task: str) -> os.PathLike | None:
-    """The OPEN authors' published optimizer for ``task`` (beside the checkout), if present."""
-    path = project_root().parent / "shared" / "anchors" / "open_pretrained" / AUTHORS.get(task, "-")
+    """The OPEN authors' published optimizer for ``task`` (in :func:`~l2o4rl.runtime.anchors_dir`), if present."""
+    path = anchors_dir() / "open_pretrained" / AUTHORS.get(task, "-")
     return path if path.is_file() else None
 
 
@@ -157,31 +140,9 @@ class Evaluator:
             self.run("OPEN (authors)", functools.partial(OPEN, size=size), meta_params)
 
 
-def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: OpenESConfig, seed: int, **kwargs: Any):
-    """:func:`meta_train` checkpointing under ``.cache/es`` while it runs, so that a killed
-    notebook resumes its ES runs; the checkpoint is removed once the run is done (the result
-    store keeps the outcome)."""
-    directory = project_root() / ".cache" / "es" / f"{cfg.key()}-{seed}" / run
-    result = meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)
-    if not writes_files():  # several hosts: process 0 wrote the checkpoint and removes it
-        return result
-    shutil.rmtree(directory)
-    with contextlib.suppress(OSError):  # the experiment's folder, once its last run is done
-        directory.parent.rmdir()
-    return result
-
-
 def normaliser(adam_return: float) -> float:
     """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking."""
     return max(abs(adam_return), 1e-3)
-
-
-def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
-    scalar = {k: v for k, v in metrics.items() if np.ndim(v) == 1}
-    frame = pd.DataFrame({"generation": np.arange(len(scalar["fitness_mean"])), **scalar})
-    for column, value in labels.items():
-        frame.insert(0, column, value)
-    return frame
 
 
 def fitness_thirds(es: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -422,7 +383,7 @@ def es_seed_of(seed: pd.Series) -> pd.Series:
 
 
 def score_matrices(scores: pd.DataFrame, group: str = "task") -> dict[str, np.ndarray]:
-    """Optimizer -> ``(seeds, groups)`` normalised scores, for :mod:`l2o4rl.aggregate`; only
+    """Optimizer -> ``(seeds, groups)`` normalised scores, for :mod:`l2o4rl.analysis.aggregate`; only
     optimizers evaluated on every group (the authors' checkpoints exist for some tasks only)."""
     wide = scores.pivot_table(index=["optimizer", "seed"], columns=group, values="normalised")
     matrices = {name: wide.loc[name].to_numpy() for name in dict.fromkeys(scores["optimizer"])}

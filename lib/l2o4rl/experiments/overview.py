@@ -9,7 +9,8 @@ import pandas as pd
 from ..agents.random_policy import make_random_rollout
 from ..config import Config, config, setting
 from ..envs import ENV_NAMES, GYMNAX_ENVS, make
-from .registry import Experiment, register, timed
+from ..repro.registry import Experiment, register
+from ..runtime import timed
 
 
 @config

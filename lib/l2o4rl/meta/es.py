@@ -24,7 +24,9 @@ checkpoints every ``checkpoint_every`` generations and resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ from jax.sharding import Mesh
 from ..config import Config, ConfigError, check_choice, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..optim.catalog import ES_TRAINED, INITS, learned, mask
+from ..runtime import project_root, writes_files
 from ..tasks import TASKS, get_task
 from .loop import run_outer_loop
 from .sharding import over_population, population_mesh
@@ -285,3 +288,17 @@ def meta_train(
     ]  # the strategy's flat layout: ravel_pytree of the same template
     mean, best = (mask(unravel(x), state.live) for x in (state.strategy.mean, state.strategy.best_solution))
     return ESResult(template, mean, best, metrics, state)
+
+
+def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: ESConfig, seed: int, **kwargs: Any):
+    """:func:`meta_train` checkpointing under ``.cache/es`` while it runs, so that a killed
+    notebook resumes its ES runs; the checkpoint is removed once the run is done (the result
+    store keeps the outcome)."""
+    directory = project_root() / ".cache" / "es" / f"{cfg.key()}-{seed}" / run
+    result = meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)
+    if not writes_files():  # several hosts: process 0 wrote the checkpoint and removes it
+        return result
+    shutil.rmtree(directory)
+    with contextlib.suppress(OSError):  # the experiment's folder, once its last run is done
+        directory.parent.rmdir()
+    return result

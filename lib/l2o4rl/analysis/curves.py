@@ -88,3 +88,12 @@ def final_values(
     cutoff = selected.groupby(by)["update"].transform(lambda u: u.max() * (1.0 - last_fraction))
     late = selected[selected["update"] >= cutoff]
     return late.groupby(by + ["seed"], as_index=False)["value"].mean()
+
+
+def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
+    """One row per ES generation: its scalar metrics (fitness, nan_members, ...) and ``labels``."""
+    scalar = {k: v for k, v in metrics.items() if np.ndim(v) == 1}
+    frame = pd.DataFrame({"generation": np.arange(len(scalar["fitness_mean"])), **scalar})
+    for column, value in labels.items():
+        frame.insert(0, column, value)
+    return frame

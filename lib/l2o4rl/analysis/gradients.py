@@ -3,7 +3,7 @@ distribution drifts over a learner's life (SPEC 1.1, 3.1).
 
 The inputs are recorded gradient samples, shaped ``(updates, coordinates)`` or flat: the
 fixed random coordinates an agent (``OnPolicyConfig.record_gradients``) or a classifier
-(:mod:`l2o4rl.supervised`) records at every update.
+(:mod:`l2o4rl.analysis.supervised`) records at every update.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 
-from .agents.common import leaf_names
+from ..agents.common import leaf_names
 
 LOG_EPS = 1e-8  # the paper's histograms show log10(|g| + 1e-8): exact zeros land at -8
 LOG_BIN_EDGES = np.arange(-9.0, 5.0 + 0.25, 0.5)  # -9, -8.5, ..., 5
@@ -24,7 +24,7 @@ SMALL_GRADIENT = 1e-4
 def recorded_layers(learner) -> list[str]:
     """The parameter each recorded coordinate of ``learner`` belongs to, e.g. ``net/layer_1/kernel``.
 
-    ``learner`` is an agent or a :class:`l2o4rl.supervised.Classifier`: anything with
+    ``learner`` is an agent or a :class:`l2o4rl.analysis.supervised.Classifier`: anything with
     ``init_params(key)`` and ``gradient_indices()``. flax's ``params`` level is left out.
     """
     shapes = jax.eval_shape(learner.init_params, jax.random.key(0))

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Config, check_choice, check_scale
-from .runtime import provenance, writes_files
+from ..config import Config, check_choice, check_scale
+from ..runtime import provenance, writes_files
 
 PROVENANCE_FILE = "provenance.json"
 ARRAYS_FILE = "arrays.npz"

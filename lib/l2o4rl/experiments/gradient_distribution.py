@@ -2,9 +2,9 @@
 their drift over training, and the identity experiment for gradient processing.
 
 Learners: A2C on an LPG gridworld with each of ``a2c_optimizers`` (SPEC 1.5), PPO on a
-MinAtar game, and a small CNN classifier trained with RMSProp (:mod:`l2o4rl.supervised`).
+MinAtar game, and a small CNN classifier trained with RMSProp (:mod:`l2o4rl.analysis.supervised`).
 Each records ``record_gradients`` fixed random coordinates of its raw (unclipped) gradient
-at every update. The identity experiment (:mod:`l2o4rl.identity`) learns to reproduce
+at every update. The identity experiment (:mod:`l2o4rl.analysis.identity`) learns to reproduce
 sequences of the first A2C optimizer's recorded gradients, and the synthetic control.
 
 Tables: ``runs`` (learner, optimizer, seed, scores), ``coordinates`` (the layer of each
@@ -16,22 +16,22 @@ coordinates)``, read as one long table with :func:`gradient_samples`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 
 import jax
 import numpy as np
 import pandas as pd
 
-from .. import gradients as stats
-from .. import identity
-from ..analysis import bootstrap_mean_ci
+from ..analysis import gradients as stats
+from ..analysis import identity
+from ..analysis.curves import bootstrap_mean_ci
+from ..analysis.supervised import DATASETS, Classifier, load_images, make_classifier_train
 from ..config import Config, ConfigError, config, setting
+from ..evaluation import RecordedRun, record_agent
 from ..optim.baselines import BASELINES
-from ..store import Result
-from ..supervised import DATASETS, Classifier, load_images, make_classifier_train
+from ..repro.registry import Experiment, register, updates
+from ..repro.store import Result
 from ..tasks import A2C_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, get_task
-from .registry import Experiment, register, updates
 
 IDENTITY_TEST_FRACTION = 0.2
 
@@ -94,48 +94,6 @@ class GradientDistributionConfig(Config):
                 f"GradientDistributionConfig.identity_learning_rates = {self.identity_learning_rates} "
                 "must be positive and not empty"
             )
-
-
-@dataclass
-class RecordedRun:
-    """One learner's recorded gradients over its seeds, and how well it learnt."""
-
-    source: str  # e.g. "A2C big_dense_long"
-    kind: str  # "RL" or "supervised"
-    optimizer: str
-    gradients: np.ndarray  # (seeds, updates, coordinates)
-    layers: list[str]  # per recorded coordinate
-    score: str  # what score_start / score_end measure
-    score_start: np.ndarray  # (seeds,)
-    score_end: np.ndarray
-
-
-def record_agent(
-    task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array, a2c_envs: int | None = None
-) -> RecordedRun:
-    """Train ``task_name`` with ``optimizer`` at the task's (the authors') learning rate for every key;
-    scores are the first and last tenth's mean return."""
-    task = get_task(task_name)
-    # The gradients an agent sees in the authors' setting, not at a baseline's swept rate.
-    train = task.make_train(
-        task.optimizer(optimizer, learning_rate=task.learning_rate),
-        total_timesteps=timesteps,
-        record_gradients=record,
-        **task.scaled(a2c_envs),
-    )
-    _, metrics = jax.jit(jax.vmap(train))(keys)
-    returns = np.asarray(metrics["episode_return"])
-    tenth = max(1, returns.shape[1] // 10)
-    return RecordedRun(
-        f"{task.agent.upper()} {task_name}",
-        "RL",
-        optimizer,
-        np.asarray(metrics["gradients"]),
-        stats.recorded_layers(train.agent),
-        "episode return",
-        np.nanmean(returns[:, :tenth], axis=1),
-        np.nanmean(returns[:, -tenth:], axis=1),
-    )
 
 
 def record_classifier(cfg: GradientDistributionConfig, steps: int, keys: jax.Array, seed: int) -> RecordedRun:

@@ -20,10 +20,10 @@ import jax.flatten_util
 import numpy as np
 import optax
 
-from .config import ConfigError, check_scale
-from .optim.catalog import LEARNED, learned
-from .optim.checkpoints import load_meta_params, save_meta_params
-from .runtime import project_root, writes_files
+from ..config import ConfigError, check_scale
+from ..optim.catalog import LEARNED, learned
+from ..optim.checkpoints import load_meta_params, save_meta_params
+from ..runtime import project_root, writes_files
 
 TRAINED_DIR = "trained_optimizers"
 KINDS = tuple(LEARNED)

@@ -37,9 +37,9 @@ import numpy as np
 import optax
 import pandas as pd
 
-from .config import check_choice
-from .initializers import orthogonal
-from .optim.processing import LOG_EPS, sign_log
+from ..config import check_choice
+from ..initializers import orthogonal
+from ..optim.processing import LOG_EPS, sign_log
 
 ENCODINGS = ("raw", "rescaled", "sign_log")
 TOLERANCE = 0.1  # an output counts as right within +-10% of its target

@@ -6,11 +6,11 @@ jupytext API, executes it with papermill (injecting ``scale``, ``seed``, ``recom
 ``data_dir`` and ``figures_dir`` into the cell tagged ``parameters``) and writes the
 executed copy to ``build/<scale>/``.
 
-    python -m l2o4rl.notebooks list
-    python -m l2o4rl.notebooks run --scale quick [NAME ...]
-    python -m l2o4rl.notebooks sync      # rewrite every .ipynb from its .py
-    python -m l2o4rl.notebooks check     # fail when a pair has drifted
-    python -m l2o4rl.notebooks check-figures [NAME ...]   # committed figures == figures drawn from committed data
+    python -m l2o4rl.repro.notebooks list
+    python -m l2o4rl.repro.notebooks run --scale quick [NAME ...]
+    python -m l2o4rl.repro.notebooks sync      # rewrite every .ipynb from its .py
+    python -m l2o4rl.repro.notebooks check     # fail when a pair has drifted
+    python -m l2o4rl.repro.notebooks check-figures [NAME ...]   # committed figures == figures drawn from committed data
 
 Each notebook's stderr (which experiment loaded a stored result and which is computing, what
 the stored run took, progress bars) streams to the terminal while it runs.
@@ -25,8 +25,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .config import SCALES, check_choice, check_scale
-from .runtime import project_root
+from ..config import SCALES, check_choice, check_scale
+from ..runtime import project_root
 from .store import recompute_policy
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.py$")
@@ -105,7 +105,7 @@ def run_notebook(
 ) -> Path:
     """Execute one notebook; returns the executed copy's path. Raises NotebookError on failure.
 
-    ``recompute`` is a policy of :data:`l2o4rl.store.RECOMPUTE` (True/False: "always"/"missing");
+    ``recompute`` is a policy of :data:`l2o4rl.repro.store.RECOMPUTE` (True/False: "always"/"missing");
     "never" draws from stored results only and fails on a missing or stale one."""
     import jupytext
     import papermill
@@ -170,7 +170,7 @@ def check_figures(
     from matplotlib.testing.compare import compare_images
     from matplotlib.testing.exceptions import ImageComparisonFailure
 
-    from .experiments import figures_of_notebook
+    from ..experiments import figures_of_notebook
 
     root = project_root()
     expected_dir = Path(expected_dir or root / "figures")
@@ -222,7 +222,7 @@ def run_all(names: Sequence[str], *, scale: str, **kwargs) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m l2o4rl.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m l2o4rl.repro.notebooks", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the notebooks")
     run = commands.add_parser("run", help="execute notebooks headless with papermill")

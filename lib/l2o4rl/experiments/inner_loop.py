@@ -8,13 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..agents.brax_reference import reference_ppo
-from ..agents.random_policy import make_random_rollout
 from ..config import Config, config, setting
-from ..envs import make
-from ..evaluation import learning_rate_sweep, training_curves
+from ..evaluation import learning_rate_sweep, random_policy_return, training_curves
 from ..optim.baselines import BASELINES
+from ..repro.registry import Experiment, one_update_per_task, per_task, register
 from ..tasks import BRAX_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, TASKS, get_task
-from .registry import Experiment, one_update_per_task, per_task, register
 
 
 @config
@@ -24,11 +22,6 @@ class BaselineCurvesConfig(Config):
     a2c_envs: int | None = setting(None, ge=1, doc="envs of each A2C task; None: the task's (the authors' 512 / 64)")
     optimizers: tuple[str, ...] = setting(("adam", "rmsprop"), each_in=BASELINES)
     seeds: int = setting(3, ge=1)
-
-
-def random_policy_return(env_name: str, key: jax.Array, num_envs: int = 64, num_steps: int = 2_000) -> float:
-    finished = np.asarray(jax.jit(make_random_rollout(*make(env_name), num_envs, num_steps))(key))
-    return float(np.nanmean(finished))
 
 
 def baseline_curves(cfg: BaselineCurvesConfig, seed: int):

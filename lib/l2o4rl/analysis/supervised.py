@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .agents.common import gradient_subsample_indices
+from ..agents.common import gradient_subsample_indices
 
 MNIST_FORMATS = (
     "a directory holding the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "

@@ -10,7 +10,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.ticker import EngFormatter
 
-from .optim.catalog import UNTRAINED
+from ..optim.catalog import UNTRAINED
 
 PAPER_WIDTH_IN = 6.75  # a two-column paper's text width
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCALES, Config, ConfigError, check_choice, check_scale
-from ..store import Result, ResultStore, cached
 from ..tasks import get_task
+from .store import Result, ResultStore, cached
 
 Tables = Mapping[str, pd.DataFrame]
 Arrays = Mapping[str, np.ndarray]
@@ -69,8 +68,8 @@ class Experiment:
     ) -> Result:
         """The stored result for this scale, seed and config, computed and saved when missing
         (piece by piece where the experiment has ``pieces``, with a progress bar over them).
-        ``recompute`` is a policy of :data:`l2o4rl.store.RECOMPUTE`; "never" raises
-        :class:`l2o4rl.store.MissingResultError` instead of computing."""
+        ``recompute`` is a policy of :data:`l2o4rl.repro.store.RECOMPUTE`; "never" raises
+        :class:`l2o4rl.repro.store.MissingResultError` instead of computing."""
         from tqdm import tqdm
 
         cfg = self.config(scale, **overrides)
@@ -89,7 +88,7 @@ class Experiment:
             record = {**(record or {}), "revision": str(self.revision)}
 
         def announce(what: str, stored: Result | None) -> None:
-            # on stderr, which `python -m l2o4rl.notebooks run` streams to the terminal as the notebook runs
+            # on stderr, which `python -m l2o4rl.repro.notebooks run` streams to the terminal as the notebook runs
             name = f"{self.name} [{store.scale}, seed {seed}, key {store.path(self.name, cfg, seed).name}]"
             cost = (
                 ""
@@ -170,12 +169,3 @@ def get(name: str) -> Experiment:
 def figures_of_notebook(notebook: str) -> tuple[str, ...]:
     """Every figure the experiments of ``notebook`` promise to write."""
     return tuple(f for e in EXPERIMENTS.values() if e.notebook == notebook for f in e.figures)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """``fn()``'s value (blocked until ready) and the seconds it took."""
-    import jax
-
-    start = time.perf_counter()
-    value = jax.block_until_ready(fn())
-    return value, time.perf_counter() - start

@@ -1,0 +1,8 @@
+"""Tables and figures from training runs: tidy curves and bootstrap intervals (:mod:`.curves`),
+aggregate scores (:mod:`.aggregate`), gradient statistics (:mod:`.gradients`), the identity and
+supervised references of notebook 02 (:mod:`.identity`, :mod:`.supervised`), and the shared
+figure style (:mod:`.plotting`)."""
+
+from .curves import bootstrap_mean_ci, difference_ci, final_values, summarise_curves, tidy_metrics
+
+__all__ = ["bootstrap_mean_ci", "difference_ci", "final_values", "summarise_curves", "tidy_metrics"]
