@@ -15,7 +15,8 @@ import l2o4rl
 l2o4rl.configure_jax()  # before jax starts
 import jax
 
-from l2o4rl.meta.es import ESConfig, InnerTask, init_state, make_generation, make_strategy, member_scores
+from l2o4rl.meta.es import ESConfig, init_state, make_generation, make_strategy
+from l2o4rl.meta.es_problem import InnerTask, member_scores
 from l2o4rl.meta.sharding import population_mesh
 from l2o4rl.optim.catalog import ES_TRAINED, learned
 from l2o4rl.runtime import timed

@@ -392,10 +392,12 @@ shipped = [
 
 # %% [markdown]
 # ## Checks
-# At `cpu` scale and above: the ES improves the population's fitness over generations;
-# OPEN trained on Catch beats its own No Features ablation there and is not significantly
-# below tuned Adam (the 95% bootstrap interval of Adam's lead over the 8 evaluation seeds
-# includes zero). (At `cpu` scale both margins are within seed noise; see above.)
+# At `cpu` scale and above: the ES improves the population's fitness over generations, and
+# OPEN trained on Catch is not significantly below tuned Adam (the 95% bootstrap interval of
+# Adam's lead over the 8 evaluation seeds includes zero). OPEN's lead over its own No
+# Features ablation is within seed noise at `cpu` scale, as said above, and that is what is
+# checked there (its 95% interval includes zero); at `paper` scale the check is the paper's
+# claim, a lead whose interval lies above zero.
 # On Deep Sea the ES learns the task and raises OPEN's noise above its untrained start at every
 # size. That the noise grows with size at `cpu` scale (and its untrained start's does not) is
 # checked too, as are the
@@ -410,15 +412,14 @@ def catch_returns(table, optimizer, task="catch"):
     return table[(table["task"] == task) & (table["optimizer"] == optimizer)]["return"].to_numpy()
 
 
-def mean_return(table, optimizer, task="catch"):
-    return catch_returns(table, optimizer, task).mean()
-
-
 if scale != "quick":
     first, last = progress.loc[("catch", "OPEN"), ["first_gens", "last_gens"]]
     assert last > first + 0.2, f"ES did not improve OPEN's fitness: {first:.2f} -> {last:.2f}"
-    open_, no_features, adam = (mean_return(scores, name) for name in ("OPEN", "No Features", "Adam"))
-    assert open_ > no_features, f"OPEN {open_:.2f} does not beat No Features {no_features:.2f} on Catch"
+    gain, low, high = difference_ci(catch_returns(scores, "OPEN"), catch_returns(scores, "No Features"), seed=seed)
+    within_noise = low <= 0.0 <= high
+    assert within_noise if scale == "cpu" else low > 0.0, (
+        f"OPEN's lead over No Features on Catch: {gain:.2f}, 95% interval [{low:.2f}, {high:.2f}]; update the text"
+    )
     lead, low, high = difference_ci(catch_returns(scores, "Adam"), catch_returns(scores, "OPEN"), seed=seed)
     assert low <= 0.0, f"tuned Adam beats OPEN on Catch: lead {lead:.2f}, 95% interval [{low:.2f}, {high:.2f}]"
     deep_fitness = deep.tables["es"].query("optimizer == 'OPEN'")["fitness_mean"].to_numpy()

@@ -5,7 +5,8 @@ from pathlib import Path
 import jax.flatten_util
 import pandas as pd
 
-from l2o4rl.meta.es import ESConfig, InnerTask, meta_train
+from l2o4rl.meta.es import ESConfig, meta_train
+from l2o4rl.meta.es_problem import InnerTask
 from l2o4rl.repro.store import ResultStore, cached
 
 CONFIG = ESConfig(population_size=4, generations=3, checkpoint_every=1, init="random", sigma=0.1, es_learning_rate=0.1)

@@ -14,7 +14,7 @@ from scipy.stats import rankdata
 
 from l2o4rl.config import ConfigError
 from l2o4rl.experiments.deep_sea import DeepSeaConfig
-from l2o4rl.meta import es
+from l2o4rl.meta import es, es_problem
 from l2o4rl.meta.loop import run_outer_loop
 from l2o4rl.meta.sharding import population_mesh
 from l2o4rl.optim.catalog import learned
@@ -73,15 +73,15 @@ def test_es_follows_the_better_members_on_a_quadratic():
 
 
 def test_antithetic_task_sampling():
-    keys = es.member_keys(jax.random.key(3), 8, antithetic_tasks=True)
+    keys = es_problem.member_keys(jax.random.key(3), 8, antithetic_tasks=True)
     data = jax.random.key_data(keys)
     np.testing.assert_array_equal(data[:4], data[4:])  # pair (i, i + 4) shares a key (level and seed)
     assert len({tuple(k) for k in np.asarray(data[:4]).tolist()}) == 4  # pairs differ
-    crn = jax.random.key_data(es.member_keys(jax.random.key(3), 8, antithetic_tasks=False))
+    crn = jax.random.key_data(es_problem.member_keys(jax.random.key(3), 8, antithetic_tasks=False))
     assert len({tuple(k) for k in np.asarray(crn).tolist()}) == 1  # common random numbers
     # (plus, minus) pairs: win, lose, tie, NaN loses, both NaN tie
     scores = jnp.array([2.0, 0.0, 1.0, jnp.nan, jnp.nan, 1.0, 3.0, 1.0, 0.5, jnp.nan])
-    np.testing.assert_array_equal(es.pairwise_win_lose(scores), [1, 0, 0.5, 0, 0.5, 0, 1, 0.5, 1, 0.5])
+    np.testing.assert_array_equal(es_problem.pairwise_win_lose(scores), [1, 0, 0.5, 0, 0.5, 0, 1, 0.5, 1, 0.5])
     # ES on pairwise win/lose alone, with each pair's scores scaled by its own "level", converges.
     _, step, state = make(antithetic_tasks=True, es_learning_rate=0.03)
     state, _ = run_outer_loop(step, state, 150, chunk=50, progress=False)
@@ -103,7 +103,7 @@ def test_resume_equals_uninterrupted(tmp_path):
 def test_meta_train_resumes_to_the_same_result(tmp_path):
     """A whole ES run on a tiny Catch PPO: stopped after one generation and resumed, it ends
     where an uninterrupted run ends (ES state, trained and best meta-parameters, metrics)."""
-    task = es.InnerTask(
+    task = es_problem.InnerTask(
         "catch",
         {"total_timesteps": 256, "hidden": 4, "num_envs": 8, "num_steps": 16, "num_minibatches": 1, "update_epochs": 1},
     )
@@ -143,7 +143,7 @@ def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="unknown learned optimizer 'velo'"):
         learned("velo")
     with pytest.raises(ConfigError, match="unknown task 'pong'"):
-        es.InnerTask("pong")
+        es_problem.InnerTask("pong")
     with pytest.raises(ValueError, match="population_size = 6 does not split evenly over 4 cpu devices"):
         population_mesh(6, [jax.devices()[0]] * 4)
     with pytest.raises(

@@ -20,6 +20,7 @@ from .agents.a2c import A2C, A2CConfig
 from .agents.base import OnPolicyAgent, OnPolicyConfig, make_train
 from .agents.ppo import PPO, PPOConfig
 from .config import check_choice
+from .envs import LPG_GRIDWORLDS
 from .optim.baselines import LION_LR_DIVISOR, baseline
 
 # Envs of an A2C task at the quick and cpu scales: the authors' 512 (64 on Catch) would leave a CPU
@@ -199,11 +200,12 @@ TASKS: dict[str, Task] = {
             PPOConfig(env="CartPole-v1", num_envs=4, num_steps=128, num_minibatches=4, total_timesteps=500_000),
             2.5e-4,
         ),
-        _lpg("small_dense_short", 1e2, 3e-3),
+        # SPEC 1.5's multi-task reward scale and agent learning rate of each LPG gridworld
         _lpg("small_dense_long", 1e3, 1e-3, tuned={"adam": 9e-3, "rmsprop": 3e-2}),
+        _lpg("small_dense_short", 1e2, 3e-3),
         _lpg("big_sparse_short", 1e2, 3e-3),
-        _lpg("big_sparse_long", 1e1, 1e-3),
         _lpg("big_dense_short", 1e1, 3e-3),
+        _lpg("big_sparse_long", 1e1, 1e-3),
         _lpg("big_dense_long", 1.0, 3e-3),
         Task(
             "asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04
@@ -300,15 +302,8 @@ A2C_TASKS = tuple(name for name, task in TASKS.items() if task.agent == "a2c")
 BRAX_TASKS = tuple(name for name, task in TASKS.items() if task.config.env.startswith("brax-"))
 # OPEN's four MinAtar games in the authors' order (SPEC 2.4).
 MINATAR_TASKS = ("asterix", "breakout", "freeway", "spaceinvaders")
-# The six LPG gridworlds in the authors' order (SPEC 1.5).
-GRIDWORLDS = (
-    "small_dense_long",
-    "small_dense_short",
-    "big_sparse_short",
-    "big_dense_short",
-    "big_sparse_long",
-    "big_dense_long",
-)
+# The six LPG gridworlds, in the authors' order (SPEC 1.5): the environments' own list.
+GRIDWORLDS = tuple(LPG_GRIDWORLDS)
 
 
 def get_task(name: str) -> Task:

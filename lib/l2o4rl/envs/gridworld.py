@@ -386,14 +386,15 @@ def make_level(
 
 # --- The six LPG gridworlds of Optim4RL -------------------------------------------------------
 
-# name: (interior rows, interior cols, objects of each sign, respawn probability, episode length).
+# name: (interior rows, interior cols, objects of each sign, respawn probability, episode length),
+# in the authors' order (SPEC 1.5, the order of their multi-task tables).
 # Each world has that many objects [+1, terminate 0] and as many [-1, terminate 0.5].
 LPG_LAYOUTS = {
-    "small_dense_short": (4, 6, 1, 0.5, 50),
     "small_dense_long": (6, 4, 1, 0.5, 500),
+    "small_dense_short": (4, 6, 1, 0.5, 50),
     "big_sparse_short": (10, 12, 2, 0.05, 50),
-    "big_sparse_long": (12, 10, 2, 0.05, 500),
     "big_dense_short": (9, 13, 2, 0.5, 50),
+    "big_sparse_long": (12, 10, 2, 0.05, 500),
     "big_dense_long": (13, 9, 2, 0.5, 500),
 }
 

@@ -19,7 +19,8 @@ import pandas as pd
 from ..analysis.curves import es_rows
 from ..config import ConfigError, config, setting
 from ..evaluation import training_curves
-from ..meta.es import ESConfig, InnerTask, resumable_meta_train
+from ..meta.es import ESConfig, resumable_meta_train
+from ..meta.es_problem import InnerTask
 from ..optim.catalog import label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params
 from ..optim.open import OPEN

@@ -21,7 +21,8 @@ from ..analysis.curves import es_rows, final_values
 from ..config import ConfigError, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..evaluation import learning_rate_sweep, training_curves
-from ..meta.es import ESConfig, InnerTask, resumable_meta_train
+from ..meta.es import ESConfig, resumable_meta_train
+from ..meta.es_problem import InnerTask
 from ..optim.catalog import ES_TRAINED, label, learned, untrained_label
 from ..optim.checkpoints import flat_meta_params, load_open_checkpoint
 from ..optim.open import OPEN

@@ -8,7 +8,8 @@ meta-parameters an ablation leaves live):
 2. train one PPO agent per member with the learned optimizer those meta-parameters define,
    vmapped over the population and split over every device (:mod:`.sharding`);
 3. score each member by its final return divided by Adam's return on that task, averaged
-   over tasks; non-finite scores rank worst and are counted (``nan_members``);
+   over tasks (the problem, :mod:`.es_problem`); non-finite scores rank worst and are
+   counted (``nan_members``);
 4. tell OpenES the negated score (evosax minimises), rank-shaped to centered ranks; its
    Adam (b1 0.99) moves the mean; learning rate and sigma decay every generation.
 
@@ -28,8 +29,7 @@ import contextlib
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -41,19 +41,12 @@ from evosax.algorithms import Open_ES
 from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn
 from jax.sharding import Mesh
 
-from ..config import Config, ConfigError, check_choice, config, setting
-from ..envs import GRIDWORLD_DISTRIBUTIONS
-from ..optim.catalog import ES_TRAINED, INITS, learned, mask
+from ..config import Config, ConfigError, config, setting
+from ..optim.catalog import INITS, mask
 from ..runtime import project_root, writes_files
-from ..tasks import TASKS, get_task
+from .es_problem import InnerTask, es_trained, member_keys, member_scores, pairwise_win_lose
 from .loop import run_outer_loop
 from .sharding import over_population, population_mesh
-
-
-def es_trained(kind: str):
-    """The spec of ``kind``, one of the learned optimizers ES meta-trains (:data:`ES_TRAINED`)."""
-    check_choice("ES-trained learned optimizer", kind, ES_TRAINED)
-    return learned(kind)
 
 
 @config
@@ -87,76 +80,6 @@ def make_strategy(template: Any, cfg: ESConfig) -> Open_ES:
         std_schedule=decayed(cfg.sigma),
         fitness_shaping_fn=centered_rank_fitness_shaping_fn,  # ranks in [-0.5, 0.5]; NaN ranks worst
     )
-
-
-# -- the inner problem: train agents, score them --------------------------------------------
-
-
-@dataclass(frozen=True)
-class InnerTask:
-    """One task of the fitness: a named task (:data:`l2o4rl.tasks.TASKS`) at a budget.
-
-    ``normaliser`` is Adam's return on it (fitness = return / normaliser); ``levels`` names a
-    gridworld distribution each training run draws its own level from.
-    """
-
-    task: str
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    normaliser: float = 1.0
-    levels: str | None = None
-
-    def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        if self.levels is not None:
-            check_choice("gridworld level distribution", self.levels, GRIDWORLD_DISTRIBUTIONS)
-        if not (np.isfinite(self.normaliser) and self.normaliser > 0):
-            raise ConfigError(f"InnerTask {self.task!r}: normaliser must be finite and positive, got {self.normaliser}")
-
-    def final_return(self, optimizer: optax.GradientTransformation) -> Callable[[jax.Array], jax.Array]:
-        """``key -> final return``: the mean over envs of each env's last finished episode."""
-        env = {"env": self.levels} if self.levels else {}  # each distribution runs in its own env
-        train = get_task(self.task).make_train(optimizer, **{**self.overrides, **env})
-
-        def run(key: jax.Array) -> jax.Array:
-            level_key, key = jax.random.split(key)
-            env_params = GRIDWORLD_DISTRIBUTIONS[self.levels](level_key) if self.levels else None
-            _, metrics = train(key, env_params)
-            return metrics["episode_return"][-1]
-
-        return run
-
-
-def member_scores(kind: str, tasks: Sequence[InnerTask]) -> Callable[[Any, jax.Array], jax.Array]:
-    """``(meta_params, key) -> (num_tasks,)`` normalised final returns of one member
-    (``meta_params`` already masked by the kind's :meth:`LearnedSpec.live`)."""
-    spec = es_trained(kind)
-
-    def scores(meta_params: Any, key: jax.Array) -> jax.Array:
-        optimizer = spec.build(meta_params, masked=True)
-        keys = jax.random.split(key, len(tasks))
-        return jnp.stack([t.final_return(optimizer)(k) / t.normaliser for t, k in zip(tasks, keys)])
-
-    return scores
-
-
-# -- fitness -----------------------------------------------------------------------------------
-
-
-def pairwise_win_lose(scores: jax.Array) -> jax.Array:
-    """Antithetic pairs ``(i, i + N/2)``: 1 for the better member, 0 for the other, 1/2 each on a tie.
-
-    A non-finite score loses to a finite one.
-    """
-    finite = jnp.where(jnp.isfinite(scores), scores, -jnp.inf)
-    plus, minus = jnp.split(finite, 2)
-    win = jnp.where(plus > minus, 1.0, jnp.where(plus < minus, 0.0, 0.5))
-    return jnp.concatenate([win, 1.0 - win])
-
-
-def member_keys(key: jax.Array, population_size: int, antithetic_tasks: bool) -> jax.Array:
-    """One key per member: all equal (common random numbers) or equal within antithetic pairs."""
-    keys = jax.random.split(key, population_size // 2 if antithetic_tasks else 1)
-    return jnp.concatenate([keys, keys]) if antithetic_tasks else jnp.repeat(keys, population_size)
 
 
 # -- one generation --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ checkpoints (SPEC 2.7): ``{"gru_params": GRUCell, "params": MLP}``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -98,6 +99,13 @@ def head(width: int) -> nn.Module:
 
 
 OUTPUT_LAYER = f"layers_{len(head_layers(1)) - 1}"  # flax names a Sequential's i-th layer layers_i
+
+
+def leaf_inputs(g, p, momenta, layer, dorm, actor, *, training_proportion, batch_proportion):
+    """One tensor's features, its updated momenta and its actor mask (``p.shape + (1,)``)."""
+    momenta = update_momenta(momenta, jax.lax.stop_gradient(g))
+    x = features(p, jax.lax.stop_gradient(g), momenta, training_proportion, layer, batch_proportion, dorm)
+    return x, momenta, jnp.broadcast_to(jnp.asarray(actor, jnp.float32), p.shape)[..., None]
 
 
 class OPENState(NamedTuple):
@@ -182,14 +190,10 @@ class OPEN(LearnedOptimizer):
             layer_proportion = jax.tree.map(lambda _: 0.0, ones) if layer_proportion is None else layer_proportion
             is_actor = jax.tree.map(lambda _: True, ones) if is_actor is None else is_actor
 
-            def leaf_inputs(g, p, momenta, layer, dorm, actor):
-                momenta = update_momenta(momenta, jax.lax.stop_gradient(g))
-                x = features(p, jax.lax.stop_gradient(g), momenta, training_proportion, layer, batch_proportion, dorm)
-                return x, momenta, jnp.broadcast_to(jnp.asarray(actor, jnp.float32), p.shape)[..., None]
-
-            x, momenta, actor = map_leaves(
-                leaf_inputs, grads, params, state.momenta, layer_proportion, dormancy, is_actor
+            per_leaf = functools.partial(
+                leaf_inputs, training_proportion=training_proportion, batch_proportion=batch_proportion
             )
+            x, momenta, actor = map_leaves(per_leaf, grads, params, state.momenta, layer_proportion, dormancy, is_actor)
             # One pass of the network over every coordinate of every tensor at once.
             shapes = [p.shape for p in jax.tree.leaves(params)]
             carry, out = gru_step(meta_params["gru_params"]["params"], stack(state.carry), stack(x) * mask)
