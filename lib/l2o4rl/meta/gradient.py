@@ -98,6 +98,14 @@ class MetaGradientConfig(Config):
         return self.learning_rates[self.tasks.index(task)] if self.learning_rates else get_task(task).learning_rate
 
 
+class Reset(NamedTuple):
+    """One task's agents after their resets: the agents, their ages, how many were non-finite."""
+
+    agents: AgentState
+    ages: jax.Array
+    nonfinite: jax.Array
+
+
 class MetaState(NamedTuple):
     meta_params: Any
     meta_opt_state: Any
@@ -169,12 +177,12 @@ class MetaGradientTrainer:
             key=key,
         )
 
-    def _reset(self, group: _Group, meta_params, agents: AgentState, ages, offsets, step, key):
+    def _reset(self, group: _Group, meta_params, agents: AgentState, ages, offsets, step, key) -> Reset:
         """Re-initialise agents at their reset phase, and agents whose parameters went non-finite."""
         fresh = jax.vmap(self._agent(group, meta_params).init)(jax.random.split(key, self.cfg.num_agents))
         broken = ~jax.vmap(_all_finite)(agents.params)
         mask = jnp.logical_and(step > 0, reset_mask(step, offsets, self.cfg.reset_period)) | broken
-        return select_agents(mask, fresh, agents), advance_ages(ages, mask) * (step > 0), jnp.sum(broken)
+        return Reset(select_agents(mask, fresh, agents), advance_ages(ages, mask) * (step > 0), jnp.sum(broken))
 
     def _meta_loss(self, meta_params, group: _Group, agent_state: AgentState):
         """One agent: K updates with the optimizer built from ``meta_params``, then its loss on a fresh rollout."""
@@ -194,7 +202,7 @@ class MetaGradientTrainer:
             self._reset(g, phi, a, ages, meta_state.offsets, step, k)
             for g, a, ages, k in zip(self.groups, meta_state.agents, meta_state.ages, reset_keys)
         ]
-        agents = tuple(r[0] for r in resets)
+        agents = tuple(r.agents for r in resets)
 
         def task_loss(phi, group, agents):
             losses, states = jax.vmap(self._meta_loss, (None, None, 0))(phi, group, agents)
@@ -213,10 +221,10 @@ class MetaGradientTrainer:
             "meta_loss": loss,
             "meta_grad_norm": optax.global_norm(grads),
             NONFINITE: (~finite).astype(jnp.int32),
-            "agents_reset_nonfinite": sum(r[2] for r in resets),
+            "agents_reset_nonfinite": sum(r.nonfinite for r in resets),
             **{f"return_{g.task}": jnp.nanmean(a.episodes.last) for g, a in zip(self.groups, agents)},
         }
-        new_state = MetaState(phi, opt_state, agents, tuple(r[1] for r in resets), meta_state.offsets, step + 1, key)
+        new_state = MetaState(phi, opt_state, agents, tuple(r.ages for r in resets), meta_state.offsets, step + 1, key)
         return new_state, metrics
 
     def train(
