@@ -21,7 +21,8 @@
 # - **Optim4RL** meta-trained on the six LPG gridworlds (notebook 04),
 # - **OPEN** meta-trained by ES on the `rand_all` gridworld distribution (notebook 05),
 # - **LinearOptim** and **L2L** meta-trained on small_dense_long (notebook 04), the
-#   learned optimizers without Optim4RL's inductive bias,
+#   learned optimizers without Optim4RL's inductive bias (at `paper` scale; the `cpu` config
+#   runs the two papers' own optimizers only, for time: see below),
 # - **Adam** and **RMSProp** with element-wise clip 1 (SPEC 1.6), each at the best rate of
 #   notebook 01's stored sweep (the learned optimizers keep the task's rate, their alpha),
 #
@@ -130,50 +131,62 @@ coverage.round(3)
 # processing maps them to inputs beyond the trained range, clipped at log10 1 = 0).
 
 # %% [markdown]
-# **Pending rerun of the returns.** The fidelity fixes (README, "Where we differ from the
-# authors' code": observation statistics from raw observations, rewards only scaled,
-# brax.training's networks, brax's ratio clip 0.3 and unclipped value loss, time-outs ending
-# the return, the log-std's layer proportion, the optimizers of notebook 04 with the authors'
-# structure, and Adam and RMSProp at the best rates of notebook 01's sweep) changed this
-# experiment, which now stores one piece per Brax task. With brax.training's 5 x 256 value
-# network the learned optimizers' per-coordinate networks run over about 80x more parameters
-# than before, so each piece takes over an hour on 2 cores; the next `cpu` run computes the
-# pieces not yet stored. The return table and text that follow describe **the earlier
-# code's** run until then; the gradient support above is recomputed.
+# **What the `cpu` scale shows** (3 seeds, 1.5e5 steps per task, Brax backend `spring`; one
+# stored piece per task, 55 and 56 minutes on 2 cores). The `cpu` config runs Adam, RMSProp,
+# the gridworld-trained Optim4RL and OPEN and their untrained starts; LinearOptim and L2L,
+# which notebook 04 shows failing on their own training task, are left to `paper` scale
+# (with brax.training's 5 x 256 value network each learned optimizer's PPO run costs 1.8x
+# (Optim4RL) to 2.4x (OPEN) Adam's). Final returns:
 #
-# What the earlier `cpu`-scale run showed (4 seeds; inverted_pendulum 3e5 steps, inverted_double_pendulum
-# 5e5; Brax backend `spring`; 1456 s on 2 cores). Final returns:
+# | | random | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | OPEN | OPEN (untrained) |
+# |---|---|---|---|---|---|---|---|
+# | inverted_pendulum | 23 | 359 | 449 | 70 | 191 | 7 | 7 |
+# | inverted_double_pendulum | 255 | 1402 | 923 | 457 | 635 | 116 | 82 |
 #
-# | | random | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | OPEN | OPEN (untrained) | LinearOptim | L2L |
-# |---|---|---|---|---|---|---|---|---|---|
-# | inverted_pendulum | 23 | 98 | 503 | **440** | 262 | 15 | 9 | 21 | 43 |
-# | inverted_double_pendulum | 255 | 942 | 1541 | **1048** | 1015 | 175 | 82 | 301 | 513 |
-#
-# - **Optim4RL trained only on the six gridworlds trains PPO on both Brax tasks** far above a
-#   random policy and above Adam at the same learning rate (4.5x and 1.1x), below RMSProp.
-#   Meta-training on gridworlds added to its damped start on inverted_pendulum (440 vs 262);
-#   on inverted_double_pendulum the two are within seed noise.
-# - **OPEN does not transfer at this scale**: the `cpu` ES run on `rand_all` (8 members,
-#   6 generations, notebook 05) did not find a learning optimizer on the gridworlds
-#   themselves, and on Brax it ends below the random policy. The paper's zero-shot transfer
-#   needs the paper-scale ES (a GPU).
-# - LinearOptim and L2L (meta-trained on small_dense_long) stay near or below the random
-#   policy on inverted_pendulum; on inverted_double_pendulum L2L reaches 513, half of Adam.
+# - **The Optim4RL meta-trained only on the six gridworlds trains PPO on both Brax tasks above
+#   a random policy** (3.1x and 1.8x its return), so the transfer is not nothing; but it
+#   reaches 14% and 18% of Adam's margin over random, and it ends **below its own untrained
+#   (damped) start** on both tasks (70 vs 191, 457 vs 635, every seed). At this scale,
+#   meta-training on the gridworlds made the optimizer worse on Brax, not better: the
+#   paper's "generalizes to unseen complex tasks in Brax" holds here only in the weak sense
+#   that the gridworld-trained Optim4RL beats a random policy. The gradient support above
+#   says why this is plausible: 80-98% of the Brax gradients lie outside anything the
+#   gridworlds showed it.
+# - **OPEN does not transfer at this scale**: the `cpu` ES run on `rand_all` (notebook 05)
+#   ends below the random policy on both tasks, as its untrained start does. The paper's
+#   zero-shot transfer needs the paper-scale ES (a GPU).
+# - This reverses the earlier code's result (Optim4RL 440 and 1048, above Adam at the task's
+#   untuned learning rate): the fidelity fixes changed the Brax PPO (reward scaling without
+#   normalisation, brax.training's networks, unclipped value loss), the Optim4RL structure
+#   (the authors' MLP heads, notebook 04) and the baselines (Adam and RMSProp at their swept
+#   rates). The earlier Brax agents' gradients lay inside the gridworld range (95-96%); these
+#   lie outside it.
 #
 # ## Checks
-# At `cpu` scale and above: every run ends finite; the gridworld-trained Optim4RL learns every
-# Brax task well above a random policy (its margin over random is at least a quarter of
-# Adam's); at `cpu` scale the gridworld gradients cover under half of each Brax task's, as
-# said above (so the text cannot go stale).
+# At `cpu` scale and above: every run ends finite; Adam, RMSProp and the gridworld-trained
+# Optim4RL end above a random policy on every Brax task. At `paper` scale, the paper's
+# headline: Optim4RL's margin over random is at least a quarter of Adam's. At `cpu` scale,
+# what the text above says, so that it cannot go stale: Optim4RL's margin is under a quarter
+# of Adam's and every seed ends below its untrained start's mean; OPEN ends below the random
+# policy; and the gridworld gradients cover under half of each Brax task's.
 
 # %%
 assert np.isfinite(final["value"]).all(), "every run ends with a finite return"
 if scale != "quick":
     for task in tasks:
-        adam_margin = means.loc["Adam", task] - floors[task]
-        margin = means.loc["Optim4RL", task] - floors[task]
-        assert adam_margin > 0, f"{task}: Adam does not beat a random policy"
-        assert margin >= 0.25 * adam_margin, f"{task}: Optim4RL ends {margin:.1f} above random (Adam {adam_margin:.1f})"
+        margins = means[task] - floors[task]
+        for name in ("Adam", "RMSProp", "Optim4RL"):
+            assert margins[name] > 0, f"{task}: {name} does not beat a random policy ({margins[name]:.1f})"
+        share = margins["Optim4RL"] / margins["Adam"]
+        if scale == "paper":
+            assert share >= 0.25, f"{task}: Optim4RL's margin over random is {share:.0%} of Adam's"
+        else:
+            assert share < 0.25, f"{task}: Optim4RL's margin over random is now {share:.0%} of Adam's; update the text"
+            seeds = final[(final["task"] == task) & (final["optimizer"] == "Optim4RL")]["value"]
+            assert (seeds < means.loc["Optim4RL (untrained)", task]).all(), (
+                f"{task}: a gridworld-trained Optim4RL seed ends above its untrained start; update the text"
+            )
+            assert means.loc["OPEN", task] < floors[task], f"{task}: OPEN now beats a random policy; update the text"
 if scale == "cpu":
     brax_coverage = coverage[coverage["task"].isin(tasks)]["share_in_gridworld_range"]
     assert (brax_coverage < 0.5).all(), (

@@ -13,26 +13,13 @@ import shutil
 import pandas as pd
 import pytest
 
-from l2o4rl.repro.notebooks import FIGURE_TOLERANCE, NotebookError, check_figures, discover
+from l2o4rl.repro.notebooks import FIGURE_TOLERANCE, check_figures, discover
 from l2o4rl.runtime import project_root
 
 NOTEBOOKS = discover()
-# Notebooks whose stored cpu results a session has not finished recomputing: their check must
-# fail (strict), so the entry has to go once the results and figures are committed.
-PENDING = {
-    "06_brax_generalization": "brax_generalization (one piece per task): its cpu pieces are not all stored",
-}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=NotebookError, reason=PENDING[name]))
-        if name in PENDING
-        else name
-        for name in NOTEBOOKS
-    ],
-)
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_committed_results_draw_the_committed_figures(name, tmp_path):
     problems = check_figures(name, tmp_path)
     assert not problems, "\n".join(problems) + "\nintended? `make reproduce`, look at the figures, commit them"
