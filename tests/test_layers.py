@@ -32,8 +32,12 @@ def imported_layers(source: str, package: tuple[str, ...]) -> set[str]:
             base = list(package[: len(package) - (node.level - 1)])
             parts = base + (node.module.split(".") if node.module else [])
             found.update([parts[0]] if parts else [alias.name for alias in node.names])
+        elif isinstance(node, ast.ImportFrom) and node.module == "l2o4rl":
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("l2o4rl."):
             found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("l2o4rl."))
     return found & set(LEVEL)
 
 
@@ -63,6 +67,8 @@ def test_the_check_sees_an_upward_import():
     for line in (
         "from ..optim.open import OPEN",
         "from l2o4rl.optim import open",
+        "from l2o4rl import optim",
+        "import l2o4rl.optim.open",
         "def f():\n    from .. import optim",
     ):
         assert "optim" in imported_layers(agent + "\n" + line + "\n", ("agents",)), line

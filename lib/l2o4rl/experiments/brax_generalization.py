@@ -26,11 +26,11 @@ from ..analysis import gradients as stats
 from ..config import SCALES, Config, ConfigError, config, setting
 from ..evaluation import random_policy_return, record_agent, training_curves
 from ..optim.baselines import BASELINES
-from ..optim.catalog import label, untrained_label
+from ..optim.catalog import LEARNED, label, untrained_label
 from ..optim.checkpoints import load_meta_params
 from ..repro.registry import Experiment, one_update_per_task, per_task, register, updates
 from ..repro.store import file_sha256
-from ..repro.trained import KINDS, build, find_trained, template, untrained
+from ..repro.trained import build, find_trained, template, untrained
 from ..tasks import BRAX_TASKS, GRIDWORLDS, SMALL_A2C_ENVS, get_task
 
 SHIPPED = ("optim4rl@gridworlds", "open@rand_all", "linear_optim@small_dense_long", "l2l@small_dense_long")
@@ -49,10 +49,10 @@ class BraxGeneralizationConfig(Config):
     def validate(self) -> None:
         for run in self.learned:
             kind, _, trained_on = run.partition("@")
-            if kind not in KINDS or not trained_on:
+            if kind not in LEARNED or not trained_on:
                 raise ConfigError(
                     f"BraxGeneralizationConfig.learned contains {run!r}; each entry is 'kind@trained_on' with kind one "
-                    f"of {', '.join(KINDS)}"
+                    f"of {', '.join(LEARNED)}"
                 )
 
 

@@ -21,12 +21,11 @@ import numpy as np
 import optax
 
 from ..config import ConfigError, check_scale
-from ..optim.catalog import LEARNED, learned
+from ..optim.catalog import learned
 from ..optim.checkpoints import load_meta_params, save_meta_params
 from ..runtime import project_root, writes_files
 
 TRAINED_DIR = "trained_optimizers"
-KINDS = tuple(LEARNED)
 
 
 def trained_path(data_dir: str | os.PathLike, scale: str, kind: str, trained_on: str) -> Path:
