@@ -36,19 +36,16 @@ figures_dir = "../figures"
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure
 
-set_style()
-experiment = experiments.get("random_baseline")
-experiment.config(scale)
+session.config("random_baseline")
 
 # %%
-result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+result = session.load("random_baseline")
 episodes, speed = result.tables["episodes"], result.tables["speed"]
 print(result.describe())
 

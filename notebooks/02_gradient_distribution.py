@@ -35,7 +35,7 @@
 # share of outputs within +-10% of the true gradient, on held-out sequences.
 #
 # To use MNIST instead of the digits, point the config at your copy (IDX files or an .npz):
-# `experiment.load_or_run(scale, seed, data_dir, dataset="mnist", mnist_path="/path/to/mnist")`.
+# `session.load("gradient_distribution", dataset="mnist", mnist_path="/path/to/mnist")`.
 
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
@@ -49,22 +49,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
 from l2o4rl.analysis import gradients as stats
 from l2o4rl.analysis.identity import ENCODINGS, best_rate_accuracy
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure, set_style, stripplot
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, save_figure, stripplot
 from l2o4rl.experiments.gradient_distribution import DRIFT, SMALL, WIDTH, gradient_samples, identity_measure
 
-set_style()
-experiment = experiments.get("gradient_distribution")
-experiment.config(scale)
+session.config("gradient_distribution")
 
 # %%
-result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+result = session.load("gradient_distribution")
 samples = gradient_samples(result)
 samples["learner"] = samples["source"] + " (" + samples["optimizer"] + ")"
 learners = list(dict.fromkeys(samples["learner"]))

@@ -41,18 +41,15 @@ figures_dir = "../figures"
 import matplotlib.pyplot as plt
 import numpy as np
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
 from l2o4rl.analysis import difference_ci, final_values, summarise_curves
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure
 from l2o4rl.meta.pipeline import age_schedule, reset_offsets
 
-set_style()
-experiment = experiments.get("pipeline_training")
-config = experiment.config(scale)
+config = session.config("pipeline_training")
 config
 
 # %% [markdown]
@@ -90,7 +87,7 @@ assert (age_schedule(agents, period, steps, "never") == np.arange(steps)[:, None
 # ## Meta-training in each mode
 
 # %%
-result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+result = session.load("pipeline_training")
 meta_curves, curves = result.tables["meta_curves"], result.tables["curves"]
 print(result.describe())
 

@@ -38,22 +38,19 @@ figures_dir = "../figures"
 import matplotlib.pyplot as plt
 import numpy as np
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure
 from l2o4rl.repro.trained import ship_all
 
-set_style()
-experiment = experiments.get("optim4rl_meta_training")
-config = experiment.config(scale)
+config = session.config("optim4rl_meta_training")
 config
 
 # %%
-result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+result = session.load("optim4rl_meta_training")
 meta_curves, curves = result.tables["meta_curves"], result.tables["curves"]
 print(result.describe())
 
@@ -136,7 +133,13 @@ save_figure(fig, figures_dir, "meta_training_curves")
 
 # %%
 shipped = ship_all(
-    data_dir, scale, result.arrays, init=config.init, seed=seed, experiment=experiment.name, result=result.path.name
+    data_dir,
+    scale,
+    result.arrays,
+    init=config.init,
+    seed=seed,
+    experiment="optim4rl_meta_training",
+    result=result.path.name,
 )
 [p.name for p in shipped]
 

@@ -58,28 +58,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
 from l2o4rl.analysis import aggregate, difference_ci, final_values, summarise_curves
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure
 from l2o4rl.experiments.deep_sea import noise_by_size
 from l2o4rl.experiments.open_es import es_seed_of, final_scores, fitness_thirds, pooled_es_runs, score_matrices
 from l2o4rl.repro.trained import ship_all
 
-set_style()
-
 
 def load(name, run_seed=seed):
-    result = experiments.get(name).load_or_run(scale, run_seed, data_dir, recompute=recompute)
+    result = session.load(name, run_seed)
     print(name, result.describe())
     return result
 
 
 single = load("open_es_single")
-experiments.get("open_es_single").config(scale)
+session.config("open_es_single")
 
 # %% [markdown]
 # ## Meta-training: does ES improve the fitness?
@@ -227,9 +224,9 @@ save_figure(fig, figures_dir, "open_es_gridworld")
 # At `cpu` scale this part shows the machinery (antithetic task sampling, level sets, the
 # authors' checkpoint) but no claim: with 8k steps per run on 8 envs no optimizer learns these
 # gridworlds far above its start (mean final return on fresh `rand_all` levels: tuned Adam
-# 0.24, the authors' `gridworld_OPEN` 0.29, our OPEN 0.20, its untrained start 0.19), and 6
+# 0.24, the authors' `gridworld_OPEN` 0.29, our OPEN 0.18, its untrained start 0.18), and 6
 # generations of 8 members leave the ES fitness flat (0.30 in the first and the last
-# generations). Our OPEN's lead on the dense layouts (0.28 against Adam's -0.11) rests on one
+# generations). Our OPEN's lead on the dense layouts (0.32 against Adam's -0.07) rests on one
 # ES run of 6 generations and is not a claim. The in-distribution vs out-of-support
 # comparison needs the `paper` budget (3e7 steps per run).
 
@@ -301,7 +298,7 @@ ablation_table.round(3)
 
 # %%
 deep = load("open_es_deepsea")
-deep_cfg = experiments.get("open_es_deepsea").config(scale)
+deep_cfg = session.config("open_es_deepsea")
 fitness_thirds(deep.tables["es"], ["optimizer"]).round(3)
 
 # %%
@@ -382,7 +379,7 @@ shipped = [
         data_dir,
         scale,
         result.arrays,
-        init=experiments.get(name).config(scale).init,
+        init=session.config(name).init,
         seed=seed,
         experiment=name,
         result=result.path.name,

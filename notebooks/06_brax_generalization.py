@@ -43,21 +43,18 @@ figures_dir = "../figures"
 import matplotlib.pyplot as plt
 import numpy as np
 
-import l2o4rl
+from l2o4rl.repro.notebooks import start
 
-l2o4rl.configure_jax()  # before jax starts: one CPU device per core, the compile cache
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
 
-from l2o4rl import experiments
 from l2o4rl.analysis import final_values, summarise_curves
-from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure, set_style
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure
 
-set_style()
-experiment = experiments.get("brax_generalization")
-config = experiment.config(scale)
+config = session.config("brax_generalization")
 config
 
 # %%
-result = experiment.load_or_run(scale, seed, data_dir, recompute=recompute)
+result = session.load("brax_generalization")
 curves, floors = result.tables["curves"], result.tables["random"].set_index("task")["random_return"]
 print(result.describe())
 print("inputs:", result.provenance["inputs"])
@@ -98,7 +95,7 @@ table.round(2)
 # coordinates inside the 0.5-99.5 percentile range of the gridworld gradients.
 
 # %%
-support = experiments.get("brax_gradient_support").load_or_run(scale, seed, data_dir, recompute=recompute)
+support = session.load("brax_gradient_support")
 print(support.describe())
 histograms, coverage = support.tables["support_histograms"], support.tables["support_coverage"]
 fig, ax = plt.subplots(figsize=(PAPER_WIDTH_IN * 0.8, 2.6), layout="constrained")
@@ -140,13 +137,13 @@ coverage.round(3)
 #
 # | | random | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | OPEN | OPEN (untrained) |
 # |---|---|---|---|---|---|---|---|
-# | inverted_pendulum | 23 | 359 | 449 | 70 | 191 | 7 | 7 |
-# | inverted_double_pendulum | 255 | 1402 | 923 | 457 | 635 | 116 | 82 |
+# | inverted_pendulum | 23 | 361 | 450 | 71 | 194 | 7 | 7 |
+# | inverted_double_pendulum | 255 | 1409 | 925 | 462 | 639 | 117 | 82 |
 #
 # - **The Optim4RL meta-trained only on the six gridworlds trains PPO on both Brax tasks above
 #   a random policy** (3.1x and 1.8x its return), so the transfer is not nothing; but it
 #   reaches 14% and 18% of Adam's margin over random, and it ends **below its own untrained
-#   (damped) start** on both tasks (70 vs 191, 457 vs 635, every seed). At this scale,
+#   (damped) start** on both tasks (71 vs 194, 462 vs 639, every seed). At this scale,
 #   meta-training on the gridworlds made the optimizer worse on Brax, not better: the
 #   paper's "generalizes to unseen complex tasks in Brax" holds here only in the weak sense
 #   that the gridworld-trained Optim4RL beats a random policy. The gradient support above

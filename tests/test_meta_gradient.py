@@ -144,3 +144,33 @@ def test_nonfinite_meta_gradient_skips_the_update_and_is_counted(trainer):
         _, metrics = trainer.train(jax.random.key(0), meta_params=poisoned, chunk=2, progress=False)
     assert metrics["nonfinite"].tolist() == [1, 1, 1, 1]
     assert metrics["agents_reset_nonfinite"].sum() > 0  # agents driven to NaN are re-initialised
+
+
+def test_rematerialised_inner_updates_give_the_same_step_in_less_memory():
+    """With ``remat`` backpropagation stores the agent state between inner updates, not each
+    update's per-parameter optimizer activations: same outer step, smaller compiled program."""
+    cfg = TINY.replace(num_agents=2, inner_updates=3)
+    steps, temps = [], []
+    for remat in (False, True):
+        trainer = MetaGradientTrainer(cfg.replace(remat=remat))
+        state = trainer.init(jax.random.key(0))
+        compiled = jax.jit(trainer.step).lower(state).compile()
+        temps.append(compiled.memory_analysis().temp_size_in_bytes)
+        steps.append(compiled(state))
+    (plain, plain_metrics), (remat, remat_metrics) = steps
+    np.testing.assert_allclose(flat(remat.meta_params), flat(plain.meta_params), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(remat_metrics["meta_grad_norm"], plain_metrics["meta_grad_norm"], rtol=1e-4)
+    assert temps[1] < 0.6 * temps[0], f"remat {temps[1]:,} bytes vs {temps[0]:,} without"
+
+
+def test_a_run_checkpoint_outlives_a_killed_run_and_goes_with_a_finished_one(tmp_path, monkeypatch):
+    from l2o4rl.meta import loop
+
+    monkeypatch.setattr(loop, "project_root", lambda: tmp_path)
+    with pytest.raises(KeyboardInterrupt), loop.run_checkpoints("meta_gradient", "run") as directory:
+        directory.mkdir(parents=True)
+        raise KeyboardInterrupt  # killed: the checkpoint stays for the next start
+    assert directory == tmp_path / ".cache" / "meta_gradient" / "run" and directory.exists()
+    with loop.run_checkpoints("meta_gradient", "run") as again:
+        assert again == directory  # the next start finds it
+    assert not directory.exists() and not directory.parent.exists()  # done: gone, and its empty parent

@@ -172,3 +172,21 @@ def test_importing_the_package_changes_nothing_and_configure_jax_does_what_it_sa
         "assert jax.device_count() == len(os.sched_getaffinity(0)), jax.devices()\n"
     )
     subprocess.run([sys.executable, "-c", fresh], check=True, env=env)
+
+
+@pytest.mark.filterwarnings("ignore:l2o4rl.configure_jax:UserWarning")  # jax has started in this process
+def test_a_notebook_session_checks_its_parameters_and_loads_at_its_scale(tmp_path):
+    from l2o4rl import experiments
+    from l2o4rl.repro.notebooks import start
+    from l2o4rl.repro.store import MissingResultError
+
+    with pytest.raises(ConfigError, match="quick"):
+        start("huge", 0, tmp_path, False)
+    with pytest.raises(ConfigError, match="never"):
+        start("quick", 0, tmp_path, "sometimes")
+    session = start("quick", 3, tmp_path, "never")
+    assert session.config("random_baseline") == experiments.get("random_baseline").config("quick")
+    with pytest.raises(MissingResultError, match=r"random_baseline \[quick, seed 3\]"):
+        session.load("random_baseline")
+    with pytest.raises(MissingResultError, match=r"seed 5"):
+        session.load("random_baseline", 5)

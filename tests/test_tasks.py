@@ -104,6 +104,7 @@ def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
     rerunning the sweep with another outcome, or editing a rate by hand, fails here."""
     from l2o4rl.experiments import get
     from l2o4rl.experiments.inner_loop import best_learning_rates
+    from l2o4rl.optim.catalog import name_of
     from l2o4rl.repro.store import Result, ResultStore
     from l2o4rl.runtime import project_root
 
@@ -115,7 +116,7 @@ def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
     best = best_learning_rates(Result.merge(pieces).tables["sweep"])
     assert len(best) == len(cfg.tasks) * len(cfg.optimizers)
     for task, optimizer, rate in zip(best["task"], best["optimizer"], best["learning_rate"]):
-        assert get_task(task).baseline_learning_rate(optimizer) == pytest.approx(rate), (task, optimizer)
+        assert get_task(task).baseline_learning_rate(name_of(optimizer)) == pytest.approx(rate), (task, optimizer)
 
 
 def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
@@ -139,7 +140,7 @@ def test_best_learning_rates_picks_the_highest_mean_final_return():
     sweep = pd.DataFrame(
         {
             "task": "catch",
-            "optimizer": "adam",
+            "optimizer": "Adam",
             "learning_rate": rates,
             "seed": [0, 1] * 3,
             "final_return": [1.0, 3.0, 2.0, 2.0, 4.0, 0.5],
@@ -149,7 +150,7 @@ def test_best_learning_rates_picks_the_highest_mean_final_return():
     # means: 1e-4 -> 2.0, 1e-3 -> 2.0, 1e-2 -> 2.25
     assert row == {
         "task": "catch",
-        "optimizer": "adam",
+        "optimizer": "Adam",
         "learning_rate": 1e-2,
         "final_return": 2.25,
         "runner_up_return": 2.0,

@@ -16,8 +16,9 @@ import pandas as pd
 from .agents.base import make_train
 from .agents.random_policy import make_random_rollout
 from .analysis import gradients as stats
-from .analysis.curves import tidy_metrics
+from .analysis.curves import final_window, tidy_metrics
 from .envs import make
+from .optim.catalog import label
 from .tasks import get_task
 
 
@@ -103,7 +104,7 @@ def record_agent(
     task_name: str, optimizer: str, timesteps: int, record: int, keys: jax.Array, a2c_envs: int | None = None
 ) -> RecordedRun:
     """Train ``task_name`` with ``optimizer`` at the task's (the authors') learning rate for every key;
-    scores are the first and last tenth's mean return."""
+    scores are the mean return over the first and the last :func:`~.analysis.curves.final_window` updates."""
     task = get_task(task_name)
     # The gradients an agent sees in the authors' setting, not at a baseline's swept rate.
     agent = task.make_agent(
@@ -115,14 +116,14 @@ def record_agent(
     train = make_train(agent)
     _, metrics = jax.jit(jax.vmap(train))(keys)
     returns = np.asarray(metrics["episode_return"])
-    tenth = max(1, returns.shape[1] // 10)
+    window = final_window(returns.shape[1])
     return RecordedRun(
         f"{task.agent.upper()} {task_name}",
         "RL",
-        optimizer,
+        label(optimizer),
         np.asarray(metrics["gradients"]),
         stats.recorded_layers(agent),
         "episode return",
-        np.nanmean(returns[:, :tenth], axis=1),
-        np.nanmean(returns[:, -tenth:], axis=1),
+        np.nanmean(returns[:, :window], axis=1),
+        np.nanmean(returns[:, -window:], axis=1),
     )

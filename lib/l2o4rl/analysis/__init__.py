@@ -3,6 +3,22 @@ aggregate scores (:mod:`.aggregate`), gradient statistics (:mod:`.gradients`), t
 supervised references of notebook 02 (:mod:`.identity`, :mod:`.supervised`), and the shared
 figure style (:mod:`.plotting`)."""
 
-from .curves import bootstrap_mean_ci, difference_ci, final_values, summarise_curves, tidy_metrics
+from .curves import (
+    bootstrap_mean_ci,
+    difference_ci,
+    final_mean,
+    final_values,
+    final_window,
+    summarise_curves,
+    tidy_metrics,
+)
 
-__all__ = ["bootstrap_mean_ci", "difference_ci", "final_values", "summarise_curves", "tidy_metrics"]
+__all__ = [
+    "bootstrap_mean_ci",
+    "difference_ci",
+    "final_mean",
+    "final_values",
+    "final_window",
+    "summarise_curves",
+    "tidy_metrics",
+]

@@ -80,13 +80,29 @@ def summarise_curves(frame: pd.DataFrame, by: list[str], metric: str = "episode_
     return pd.concat(rows, ignore_index=True)
 
 
+FINAL_SHARE = 0.1  # a run's final return: its mean return over the last 10% of its updates
+
+
+def final_window(updates: int, share: float = FINAL_SHARE) -> int:
+    """How many updates a run's final (or initial) return averages: ``share`` of its
+    ``updates``, rounded half up, at least one. The one rule every table and figure uses."""
+    return max(1, int(updates * share + 0.5))
+
+
+def final_mean(values: np.ndarray, share: float = FINAL_SHARE) -> np.ndarray:
+    """Per-update values ``(..., updates)`` -> each run's final value (NaN-ignoring mean over its
+    last :func:`final_window` updates)."""
+    return np.nanmean(values[..., -final_window(values.shape[-1], share) :], axis=-1)
+
+
 def final_values(
-    frame: pd.DataFrame, by: list[str], metric: str = "episode_return", last_fraction: float = 0.1
+    frame: pd.DataFrame, by: list[str], metric: str = "episode_return", share: float = FINAL_SHARE
 ) -> pd.DataFrame:
-    """Per group and seed: the mean of ``metric`` over the last ``last_fraction`` of updates."""
+    """Per group and seed of a tidy table: the mean of ``metric`` over the last
+    :func:`final_window` of its updates (numbered from 0)."""
     selected = frame[frame["metric"] == metric]
-    cutoff = selected.groupby(by)["update"].transform(lambda u: u.max() * (1.0 - last_fraction))
-    late = selected[selected["update"] >= cutoff]
+    updates = selected.groupby(by)["update"].transform("max") + 1
+    late = selected[selected["update"] >= updates - updates.map(lambda n: final_window(n, share))]
     return late.groupby(by + ["seed"], as_index=False)["value"].mean()
 
 

@@ -73,15 +73,14 @@ def open_es_deepsea(cfg: DeepSeaConfig, seed: int):
             size=size,
         )
 
-    def evolved(kind):  # ES results are masked already: every OPEN variant shares one compiled program
-        return functools.partial(learned(kind).build, masked=True)
-
     curves = []
     for size in cfg.eval_sizes:
         curves.append(evaluate(size, get_task(TASK).optimizer("adam"), label("adam")))
-        curves.extend(evaluate(size, evolved(kind), label(kind), result.mean) for kind, result in results.items())
+        curves.extend(
+            evaluate(size, learned(kind).masked_build, label(kind), result.mean) for kind, result in results.items()
+        )
         curves.append(evaluate(size, functools.partial(OPEN, stochastic=False), NOISE_OFF, results["open"].mean))
-        curves.append(evaluate(size, evolved("open"), untrained_label("open"), results["open"].start))
+        curves.append(evaluate(size, learned("open").masked_build, untrained_label("open"), results["open"].start))
     es = pd.concat(
         [es_rows(r.metrics, optimizer=label(k), trained_on=TASK) for k, r in results.items()], ignore_index=True
     )

@@ -29,6 +29,7 @@ from ..analysis.supervised import DATASETS, Classifier, load_images, make_classi
 from ..config import Config, ConfigError, config, setting
 from ..evaluation import RecordedRun, record_agent
 from ..optim.baselines import BASELINES
+from ..optim.catalog import label
 from ..repro.registry import Experiment, register, updates
 from ..repro.store import Result
 from ..tasks import A2C_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, get_task
@@ -105,7 +106,7 @@ def record_classifier(cfg: GradientDistributionConfig, steps: int, keys: jax.Arr
     return RecordedRun(
         f"CNN {cfg.dataset}, {steps} steps",
         "supervised",
-        "rmsprop",
+        label("rmsprop"),
         np.asarray(metrics["gradients"]),
         stats.recorded_layers(classifier),
         "test accuracy",
@@ -316,5 +317,6 @@ register(
             "supervised_steps": (30, 60),
             "identity_epochs": 2,
         },
+        revision=1,  # 1: optimizers by label; scores over the last 10% of updates (analysis.final_window)
     )
 )

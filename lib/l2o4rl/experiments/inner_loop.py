@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..agents.brax_reference import reference_ppo
+from ..analysis.curves import final_mean
 from ..config import Config, config, setting
 from ..evaluation import learning_rate_sweep, random_policy_return, training_curves
 from ..optim.baselines import BASELINES
+from ..optim.catalog import label, name_of
 from ..repro.registry import Experiment, one_update_per_task, per_task, register
 from ..tasks import BRAX_TASKS, MINATAR_TASKS, SMALL_A2C_ENVS, TASKS, get_task
 
@@ -33,7 +35,12 @@ def baseline_curves(cfg: BaselineCurvesConfig, seed: int):
         for optimizer in cfg.optimizers:
             curves.append(
                 training_curves(
-                    task_name, task.optimizer(optimizer), keys, steps, a2c_envs=cfg.a2c_envs, optimizer=optimizer
+                    task_name,
+                    task.optimizer(optimizer),
+                    keys,
+                    steps,
+                    a2c_envs=cfg.a2c_envs,
+                    optimizer=label(optimizer),
                 )
             )
         floors.append({"task": task_name, "random_return": random_policy_return(task.config.env, keys[0])})
@@ -64,6 +71,7 @@ register(
         compute=baseline_curves,
         smoke=one_update_per_task,
         pieces=per_task,
+        revision=1,  # 1: optimizers by label (stored results relabelled in place, numbers unchanged)
     )
 )
 
@@ -90,12 +98,12 @@ register(
         compute=baseline_curves,
         smoke=one_update_per_task,
         pieces=per_task,
+        revision=1,  # 1: optimizers by label (stored results relabelled in place, numbers unchanged)
     )
 )
 
 # A log grid around each task's learning rate (the authors' agent rate), half a decade apart.
 LR_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
-FINAL_SHARE = 0.1  # a run's final return: its mean over the last 10% of updates (as analysis.final_values)
 
 
 @config
@@ -118,16 +126,15 @@ def learning_rate_sweeps(cfg: LearningRateSweepConfig, seed: int):
         for optimizer in cfg.optimizers:
             rates = get_task(task_name).default_learning_rate(optimizer) * np.asarray(cfg.lr_factors)
             returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=cfg.a2c_envs)
-            last = max(1, int(round(returns.shape[-1] * FINAL_SHARE)))
             rate, run = np.meshgrid(np.arange(len(rates)), np.arange(cfg.seeds), indexing="ij")
             frames.append(
                 pd.DataFrame(
                     {
                         "task": task_name,
-                        "optimizer": optimizer,
+                        "optimizer": label(optimizer),
                         "learning_rate": rates[rate.ravel()],
                         "seed": run.ravel(),
-                        "final_return": returns[..., -last:].mean(-1).ravel(),
+                        "final_return": final_mean(returns).ravel(),
                     }
                 )
             )
@@ -141,7 +148,8 @@ def best_learning_rates(sweep: pd.DataFrame) -> pd.DataFrame:
     means = sweep.groupby(["task", "optimizer", "learning_rate"], as_index=False)["final_return"].mean()
     rows = []
     for (task, optimizer), group in means.groupby(["task", "optimizer"], sort=False):
-        distance = np.abs(np.log(group["learning_rate"] / get_task(task).default_learning_rate(optimizer)))
+        default = get_task(task).default_learning_rate(name_of(optimizer))
+        distance = np.abs(np.log(group["learning_rate"] / default))
         ranked = group.assign(distance=distance).sort_values(["final_return", "distance"], ascending=[False, True])
         rows.append(
             {
@@ -180,6 +188,7 @@ register(
         compute=learning_rate_sweeps,
         smoke=one_update_per_task,
         pieces=per_task,
+        revision=1,  # 1: optimizers by label (stored results relabelled in place, numbers unchanged)
     )
 )
 

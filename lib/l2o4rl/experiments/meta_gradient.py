@@ -24,6 +24,7 @@ from ..meta.gradient import (
     MetaGradientConfig,
     MetaGradientTrainer,
 )
+from ..meta.loop import run_checkpoints
 from ..meta.pipeline import RESET_MODES
 from ..optim.baselines import BASELINES
 from ..optim.catalog import INITS, META_GRADIENT, label, untrained_label
@@ -36,7 +37,9 @@ def meta_train(meta_cfg: MetaGradientConfig, key: jax.Array, **labels: Any):
     """Meta-train from ``key``: ``(trainer, final meta-params, untrained meta-params, tidy outer-step curves)``."""
     trainer = MetaGradientTrainer(meta_cfg)
     initial = trainer.init(key).meta_params
-    state, metrics = trainer.train(key)
+    run = "-".join(str(word) for word in np.asarray(jax.random.key_data(key)).ravel())  # one run per config and key
+    with run_checkpoints("meta_gradient", f"{meta_cfg.key()}-{run}") as directory:  # a killed run resumes
+        state, metrics = trainer.train(key, checkpoint_dir=directory)
     steps_per_outer = (
         meta_cfg.num_agents * (meta_cfg.inner_updates + 1) * sum(g.config.num_steps for g in trainer.groups)
     )

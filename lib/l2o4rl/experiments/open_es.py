@@ -132,7 +132,7 @@ class Evaluator:
 
     def learned(self, kind: str, meta_params: Any, label: str) -> pd.DataFrame:
         # meta_params already masked: every OPEN variant shares one compiled evaluation.
-        return self.run(label, functools.partial(learned(kind).build, masked=True), meta_params)
+        return self.run(label, learned(kind).masked_build, meta_params)
 
     def authors(self, task: str) -> None:
         path = authors_checkpoint(task)

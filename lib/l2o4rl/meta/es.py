@@ -25,9 +25,7 @@ checkpoints every ``checkpoint_every`` generations and resumes where it stopped.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -43,9 +41,8 @@ from jax.sharding import Mesh
 
 from ..config import Config, ConfigError, config, setting
 from ..optim.catalog import INITS, mask
-from ..runtime import project_root, writes_files
 from .es_problem import InnerTask, es_trained, member_keys, member_scores, pairwise_win_lose
-from .loop import run_outer_loop
+from .loop import run_checkpoints, run_outer_loop
 from .sharding import over_population, population_mesh
 
 
@@ -214,14 +211,6 @@ def meta_train(
 
 
 def resumable_meta_train(run: str, kind: str, tasks: list[InnerTask], cfg: ESConfig, seed: int, **kwargs: Any):
-    """:func:`meta_train` checkpointing under ``.cache/es`` while it runs, so that a killed
-    notebook resumes its ES runs; the checkpoint is removed once the run is done (the result
-    store keeps the outcome)."""
-    directory = project_root() / ".cache" / "es" / f"{cfg.key()}-{seed}" / run
-    result = meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)
-    if not writes_files():  # several hosts: process 0 wrote the checkpoint and removes it
-        return result
-    shutil.rmtree(directory)
-    with contextlib.suppress(OSError):  # the experiment's folder, once its last run is done
-        directory.parent.rmdir()
-    return result
+    """:func:`meta_train` checkpointing under ``.cache/es`` while it runs (see :func:`.loop.run_checkpoints`)."""
+    with run_checkpoints("es", f"{cfg.key()}-{seed}", run) as directory:
+        return meta_train(kind, tasks, cfg, seed, checkpoint_dir=directory, desc=f"ES {run}", **kwargs)

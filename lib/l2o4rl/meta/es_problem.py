@@ -73,7 +73,7 @@ def member_scores(kind: str, tasks: Sequence[InnerTask]) -> Callable[[Any, jax.A
     spec = es_trained(kind)
 
     def scores(meta_params: Any, key: jax.Array) -> jax.Array:
-        optimizer = spec.build(meta_params, masked=True)
+        optimizer = spec.masked_build(meta_params)
         keys = jax.random.split(key, len(tasks))
         return jnp.stack([t.final_return(optimizer)(k) / t.normaliser for t, k in zip(tasks, keys)])
 

@@ -12,26 +12,41 @@ summed, shown on the bar and reported with a warning at the end.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jax
 import numpy as np
 
-from ..runtime import writes_files
+from ..runtime import project_root, writes_files
 
 State = TypeVar("State")
 StepFn = Callable[[Any], tuple[Any, dict[str, jax.Array]]]
 
 STATE_FILE, METRICS_FILE, META_FILE = "state.npz", "metrics.npz", "checkpoint.json"
 NONFINITE = "nonfinite"
+
+
+@contextlib.contextmanager
+def run_checkpoints(*parts: str) -> Iterator[Path]:
+    """A checkpoint directory, ``.cache/<parts...>``, for one meta-training run while it lasts,
+    so that a killed notebook resumes the run; removed once the run is done (the result store
+    keeps the outcome), with its parent once empty. In a run over several hosts process 0
+    wrote it and removes it."""
+    directory = project_root().joinpath(".cache", *parts)
+    yield directory
+    if writes_files():
+        shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            directory.parent.rmdir()
 
 
 class CheckpointMismatchError(RuntimeError):

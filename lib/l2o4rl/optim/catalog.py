@@ -87,20 +87,21 @@ class LearnedSpec:
         """Meta-parameters shaped like this optimizer's (values irrelevant)."""
         return self.cls.init_meta_params(jax.random.key(0), **self.structure())
 
-    def build(
-        self, meta_params: Any, learning_rate: float | None = None, *, masked: bool = False, **overrides: Any
-    ) -> LearnedOptimizer:
-        """The optax transformation at ``meta_params``. ``learning_rate`` is required by (and
-        only used for) meta-gradient-trained optimizers; ``overrides`` change settings.
-        ``masked``: ``meta_params`` are already masked by :meth:`live` (as ES members are), so
-        every OPEN variant traces to one program."""
+    def build(self, meta_params: Any, learning_rate: float | None = None, **overrides: Any) -> LearnedOptimizer:
+        """The optax transformation at ``meta_params`` (masked by :meth:`live`). ``learning_rate`` is
+        required by (and only used for) meta-gradient-trained optimizers; ``overrides`` change settings."""
+        if self.ablation is not None:
+            meta_params = mask(meta_params, self.live(meta_params))
+        return self.masked_build(meta_params, learning_rate, **overrides)
+
+    def masked_build(self, meta_params: Any, learning_rate: float | None = None, **overrides: Any) -> LearnedOptimizer:
+        """As :meth:`build`, for ``meta_params`` already masked by :meth:`live` (ES members and
+        results): the mask is not traced again, so every OPEN variant traces to one program."""
         settings = {**self.settings, **overrides}
         if self.trainer == "meta_gradient":
             if learning_rate is None:
                 raise ConfigError(f"{self.label} scales its steps by the task's learning rate: pass learning_rate")
             settings["learning_rate"] = learning_rate
-        if self.ablation is not None and not masked:
-            meta_params = mask(meta_params, self.live(meta_params))
         return self.cls(meta_params, **settings)
 
 
@@ -131,6 +132,12 @@ def label(name: str) -> str:
     """The display name of optimizer ``name`` (itself when it has none): the ``optimizer``
     column of every results table and legend."""
     return LABELS.get(name, name)
+
+
+def name_of(display: str) -> str:
+    """The catalog name of the optimizer labelled ``display`` in a results table (inverse of :func:`label`)."""
+    names = {shown: name for name, shown in LABELS.items()}
+    return names.get(display, display)
 
 
 def untrained_label(name: str) -> str:

@@ -23,10 +23,12 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config import SCALES, check_choice, check_scale
-from ..runtime import project_root
+from ..runtime import configure_jax, project_root
 from .store import recompute_policy
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.py$")
@@ -62,6 +64,43 @@ def select(names: Iterable[str], available: dict[str, Path]) -> list[str]:
             check_choice("notebook", name, available)  # raises, listing the valid names
         chosen.append(matches[0])
     return chosen
+
+
+@dataclass(frozen=True)
+class Session:
+    """A notebook's parameters (the ones papermill injects), and the experiments it loads with them."""
+
+    scale: str
+    seed: int
+    data_dir: str | Path
+    recompute: bool | str
+
+    def config(self, name: str, **overrides: Any):
+        """Experiment ``name``'s config at this scale (checked: a bad value names its key)."""
+        from .. import experiments
+
+        return experiments.get(name).config(self.scale, **overrides)
+
+    def load(self, name: str, seed: int | None = None, **overrides: Any):
+        """Experiment ``name``'s result at this scale (its config changed by ``overrides``):
+        stored, or computed and stored (see ``recompute``)."""
+        from .. import experiments
+
+        run_seed = self.seed if seed is None else seed
+        experiment = experiments.get(name)
+        return experiment.load_or_run(self.scale, run_seed, self.data_dir, recompute=self.recompute, **overrides)
+
+
+def start(scale: str, seed: int, data_dir: str | Path, recompute: bool | str) -> Session:
+    """A notebook's first call, before anything starts JAX: its settings (one CPU device per
+    core, the compilation cache), the figure style, and the parameters checked."""
+    configure_jax()
+    from ..analysis.plotting import set_style
+
+    set_style()
+    check_scale(scale)
+    recompute_policy(recompute)
+    return Session(scale, int(seed), data_dir, recompute)
 
 
 def _cells(notebook) -> list[tuple[str, str, tuple[str, ...]]]:
