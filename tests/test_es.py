@@ -214,3 +214,11 @@ def test_pooled_es_runs_give_one_seed_id_per_run_and_agent():
     pooled = pooled_es_runs({0: run([1.0, 2.0]), 2: run([3.0, 4.0])})
     assert list(pooled["seed"]) == [0, 1, 2000, 2001] and list(pooled["es_seed"]) == [0, 0, 2, 2]
     assert list(es_seed_of(pooled["seed"])) == [0, 0, 2, 2] and list(pooled["value"]) == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_the_fitness_normaliser_floors_adams_return_and_refuses_a_budget_without_episodes():
+    from l2o4rl.experiments.open_es import normaliser
+
+    assert normaliser(-2.5, "catch", 1_024) == 2.5 and normaliser(0.0, "catch", 1_024) == 1e-3
+    with pytest.raises(ConfigError, match=r"total_timesteps: Adam finished no episode of 'freeway' in 8,192 steps"):
+        normaliser(float("nan"), "freeway", 8_192)

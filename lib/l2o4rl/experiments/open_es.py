@@ -141,8 +141,15 @@ class Evaluator:
             self.run("OPEN (authors)", functools.partial(OPEN, size=size), meta_params)
 
 
-def normaliser(adam_return: float) -> float:
-    """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking."""
+def normaliser(adam_return: float, task: str, steps: int) -> float:
+    """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking.
+    Without a finished episode there is no return to divide by: a budget too small for the task."""
+    if not np.isfinite(adam_return):
+        raise ConfigError(
+            f"OpenESConfig.total_timesteps: Adam finished no episode of {task!r} in {steps:,} steps, so its "
+            f"return cannot normalise the ES fitness; give {task!r} a budget in which episodes end "
+            "(Freeway's last 2,500 steps per env)"
+        )
     return max(abs(adam_return), 1e-3)
 
 
@@ -167,7 +174,9 @@ def open_es(cfg: OpenESConfig, seed: int):
     for task, steps in zip(cfg.tasks, cfg.total_timesteps):
         evaluator = evaluators[task] = Evaluator(task, cfg, steps, seed)
         adam, rates = evaluator.baselines(cfg, seed)
-        inner.append(InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, normaliser(adam)))
+        inner.append(
+            InnerTask(task, {"total_timesteps": steps, **INNER_SHAPES[cfg.inner]}, normaliser(adam, task, steps))
+        )
         baselines.append({"task": task, "adam_return": adam, **{f"lr_{k}": v for k, v in rates.items()}})
         for kind in (run.partition("@")[0] for run in cfg.runs if run.endswith(f"@{task}")):
             result = resumable_meta_train(f"{kind}@{task}", kind, [inner[-1]], cfg, seed)
