@@ -52,6 +52,26 @@ def test_every_experiment_shrinks_only_budgets_of_its_paper_config():
         experiment.config("paper", **overrides)  # validates
 
 
+def test_a_smoke_budget_lets_every_fixed_length_episode_end():
+    """Freeway's episodes all last 2,500 steps: a one-update smoke run would report no return,
+    and the ES would have no Adam return to normalise its fitness by (the smoke run found it)."""
+    from l2o4rl.tasks import get_task
+
+    checked = 0
+    for experiment in experiments.EXPERIMENTS.values():
+        cfg = experiment.config("paper")
+        budgets = experiment.smoke(cfg).get("total_timesteps")
+        if not hasattr(cfg, "tasks") or not isinstance(budgets, tuple):
+            continue
+        for task, steps in zip(cfg.tasks, budgets):
+            episode = get_task(task).episode_steps
+            if episode:
+                shape = get_task(task).at(**get_task(task).scaled(getattr(cfg, "a2c_envs", None)))
+                assert steps // shape.num_envs >= episode, (experiment.name, task, steps)
+                checked += 1
+    assert checked >= 2  # minatar_adam and open_es_single run Freeway at paper scale
+
+
 def largest_program(dump_dir) -> tuple[str, int]:
     """The XLA module with the largest buffer assignment in ``dump_dir``, and its bytes."""
     sizes = {}

@@ -41,6 +41,8 @@ class Task:
     # In Optim4RL's meta-training over the six LPG gridworlds (SPEC 1.5): reward scale and agent rate.
     mix_reward_scale: float | None = None
     mix_learning_rate: float | None = None
+    # Env steps every episode lasts (no earlier end): a run shorter than this reports no return.
+    episode_steps: int | None = None
 
     @property
     def agent(self) -> str:
@@ -210,7 +212,14 @@ TASKS: dict[str, Task] = {
         Task(
             "asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04
         ),
-        Task("freeway", PPOConfig(env="Freeway-MinAtar", **_MINATAR), 1e-3, {"b1": 0.9, "b2": 0.99}, adam_return=61.84),
+        Task(
+            "freeway",
+            PPOConfig(env="Freeway-MinAtar", **_MINATAR),
+            1e-3,
+            {"b1": 0.9, "b2": 0.99},
+            adam_return=61.84,
+            episode_steps=2_500,  # MinAtar's time limit; the chicken never dies
+        ),
         Task(
             "breakout", PPOConfig(env="Breakout-MinAtar", **_MINATAR), 1e-2, {"b1": 0.9, "b2": 0.99}, adam_return=50.08
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -142,8 +143,16 @@ def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tu
 
 
 def one_update_per_task(cfg: Any) -> dict[str, Any]:
-    """A smoke run of a config with ``tasks`` and one ``total_timesteps`` per task: one update each."""
-    return {"total_timesteps": updates(cfg.tasks, 1, getattr(cfg, "a2c_envs", None))}
+    """A smoke run of a config with ``tasks`` and one ``total_timesteps`` per task: one update each,
+    or as many as one episode takes on a task whose episodes all last :attr:`Task.episode_steps`
+    (without a finished episode there is no return, and an ES has no fitness normaliser)."""
+    a2c_envs = getattr(cfg, "a2c_envs", None)
+    budgets = []
+    for task, one in zip(cfg.tasks, updates(cfg.tasks, 1, a2c_envs)):
+        shape = get_task(task).at(**get_task(task).scaled(a2c_envs))
+        episode = get_task(task).episode_steps or 0
+        budgets.append(one * max(1, math.ceil(episode / shape.num_steps)))
+    return {"total_timesteps": tuple(budgets)}
 
 
 def per_task(cfg: Any) -> list[dict[str, Any]]:
