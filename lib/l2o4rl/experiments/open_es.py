@@ -145,10 +145,11 @@ def normaliser(adam_return: float, task: str, steps: int) -> float:
     """Fitness divides by |Adam's return| (floored) so that a negative Adam return never flips the ranking.
     Without a finished episode there is no return to divide by: a budget too small for the task."""
     if not np.isfinite(adam_return):
+        episode = get_task(task).episode_steps
         raise ConfigError(
             f"OpenESConfig.total_timesteps: Adam finished no episode of {task!r} in {steps:,} steps, so its "
-            f"return cannot normalise the ES fitness; give {task!r} a budget in which episodes end "
-            "(Freeway's last 2,500 steps per env)"
+            f"return cannot normalise the ES fitness; give {task!r} a budget in which episodes end"
+            + (f" (each lasts {episode:,} steps per env)" if episode else "")
         )
     return max(abs(adam_return), 1e-3)
 

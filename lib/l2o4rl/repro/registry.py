@@ -138,21 +138,22 @@ BUDGETS = frozenset(
 
 
 def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:
-    """The budget of ``n`` updates of each task at its own shape (a smoke run's)."""
-    return tuple(n * get_task(t).at(**get_task(t).scaled(a2c_envs)).steps_per_update for t in tasks)
+    """The budget of ``n`` updates of each task at its own shape (a smoke run's), or of as many
+    as one episode takes on a task whose episodes all last :attr:`Task.episode_steps`: without a
+    finished episode a run reports no return (and an ES has no fitness normaliser)."""
+    budgets = []
+    for name in tasks:
+        task = get_task(name)
+        shape = task.at(**task.scaled(a2c_envs))
+        episode_updates = math.ceil((task.episode_steps or 0) / shape.num_steps)
+        budgets.append(max(n, episode_updates) * shape.steps_per_update)
+    return tuple(budgets)
 
 
 def one_update_per_task(cfg: Any) -> dict[str, Any]:
-    """A smoke run of a config with ``tasks`` and one ``total_timesteps`` per task: one update each,
-    or as many as one episode takes on a task whose episodes all last :attr:`Task.episode_steps`
-    (without a finished episode there is no return, and an ES has no fitness normaliser)."""
-    a2c_envs = getattr(cfg, "a2c_envs", None)
-    budgets = []
-    for task, one in zip(cfg.tasks, updates(cfg.tasks, 1, a2c_envs)):
-        shape = get_task(task).at(**get_task(task).scaled(a2c_envs))
-        episode = get_task(task).episode_steps or 0
-        budgets.append(one * max(1, math.ceil(episode / shape.num_steps)))
-    return {"total_timesteps": tuple(budgets)}
+    """A smoke run of a config with ``tasks`` and one ``total_timesteps`` per task: one update each
+    (see :func:`updates`)."""
+    return {"total_timesteps": updates(cfg.tasks, 1, getattr(cfg, "a2c_envs", None))}
 
 
 def per_task(cfg: Any) -> list[dict[str, Any]]:
