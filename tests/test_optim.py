@@ -11,7 +11,8 @@ from l2o4rl.config import ConfigError
 from l2o4rl.optim import processing
 from l2o4rl.optim.checkpoints import load_meta_params, load_open_checkpoint, save_meta_params
 from l2o4rl.optim.learned import gru_cell, gru_step
-from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, feature_mask, features
+from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, apply_head, feature_mask, features
+from l2o4rl.optim.open import head as open_head
 from l2o4rl.optim.optim4rl import L2L, LinearOptim, Optim4RL
 
 LEARNED = [Optim4RL, LinearOptim, L2L, OPEN]
@@ -58,11 +59,16 @@ def test_is_an_optax_transformation_with_per_coordinate_state(cls):
     opt = cls(phi)
     assert isinstance(opt, optax.GradientTransformationExtraArgs)
     state = opt.init(PARAMS)
-    hidden = state._replace(noise_scale=None) if cls is OPEN else state  # a scalar diagnostic, not a hidden state
-    param_leaves, state_leaves = jax.tree.leaves(PARAMS), jax.tree.leaves(hidden)
-    assert len(state_leaves) % len(param_leaves) == 0  # one tree like params per hidden state
-    for i, leaf_state in enumerate(state_leaves):
-        assert leaf_state.shape[:-1] == param_leaves[i % len(param_leaves)].shape and leaf_state.dtype == jnp.float32
+    param_leaves = jax.tree.leaves(PARAMS)
+    if cls is OPEN:  # feature-major: (hidden, N) over every coordinate; noise_scale is a scalar diagnostic
+        n = sum(p.size for p in param_leaves)
+        assert state.momenta.shape == (6, n) and state.carry.shape == (8, n) and state.noise_scale.shape == ()
+    else:
+        state_leaves = jax.tree.leaves(state)
+        assert len(state_leaves) % len(param_leaves) == 0  # one tree like params per hidden state
+        for i, leaf_state in enumerate(state_leaves):
+            assert leaf_state.shape[:-1] == param_leaves[i % len(param_leaves)].shape
+    assert all(leaf.dtype == jnp.float32 for leaf in jax.tree.leaves(state))
     step = jax.jit(lambda g, s, p, k: opt.update(g, s, p, key=k))
     updates, state = step(grads_like(PARAMS), state, PARAMS, jax.random.key(1))
     assert jax.tree.structure(updates) == jax.tree.structure(PARAMS)
@@ -114,9 +120,16 @@ def test_fused_gru_step_equals_flax_gru_cell():
     # non-zero biases, so every bias is exercised
     params = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.key(3), p.shape), params)
     expected, _ = cell.apply(params, h, x)
-    actual, out = gru_step(params["params"], h, x)
-    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(actual, out)
+    actual = gru_step(params["params"], h.T, x.T)  # feature-major: one column per coordinate
+    np.testing.assert_allclose(actual.T, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_feature_major_open_head_equals_flax():
+    phi = OPEN.init_meta_params(jax.random.key(0))["params"]
+    phi = jax.tree.map(lambda p: p + 0.3 * jax.random.normal(jax.random.key(1), p.shape), phi)  # LayerNorm scales too
+    h = jax.random.normal(jax.random.key(2), (7, 8))
+    expected = open_head(16).apply(phi, h)
+    np.testing.assert_allclose(apply_head(phi["params"], h.T).T, expected, rtol=1e-5, atol=1e-6)
 
 
 # -- Optim4RL's structure ---------------------------------------------------------------------
@@ -218,15 +231,17 @@ def test_open_features_by_hand_on_a_tiny_network():
     activations = {"layer_0": jnp.array([[1.0, 0.0, 3.0], [1.0, 0.0, 1.0]]), "layer_1": jnp.array([[1.0, 2.0]])}
     dormancy = common.dormancy_tree(params["actor"], activations)["params"]["layer_0"]["kernel"]
     layer = common.layer_proportions(params)["actor"]["params"]["layer_0"]["kernel"]
-    momenta = jnp.asarray(BETAS) * 0.0 + (1 - jnp.asarray(BETAS)) * g[..., None]  # first step from zero
-    x = np.asarray(features(kernel, g, momenta, 0.25, layer, 2 / 3, dormancy))
-    assert x.shape == (2, 3, 19)
+    momenta = (1 - jnp.asarray(BETAS))[:, None] * g.ravel()  # first step from zero, feature-major (6, N)
+    x = features({"k": kernel}, {"k": g}, momenta, 0.25, {"k": layer}, 2 / 3, {"k": dormancy})
+    assert x.shape == (19, 6)
+    x = np.moveaxis(np.asarray(x).reshape(19, 2, 3), 0, -1)  # back to the kernel's shape, features last
 
     def rms_normalised(v):
         v = np.asarray(v, np.float64)
         return v / np.sqrt(1e-5 + np.mean(v**2))
 
-    gn, pn, mn = np.asarray(g, np.float64), np.asarray(kernel, np.float64), np.asarray(momenta, np.float64)
+    gn, pn = np.asarray(g, np.float64), np.asarray(kernel, np.float64)
+    mn = np.moveaxis(np.asarray(momenta, np.float64).reshape(6, 2, 3), 0, -1)
     np.testing.assert_allclose(x[..., 0], rms_normalised(pn), rtol=1e-5)
     for i in range(6):
         np.testing.assert_allclose(x[..., 1 + i], rms_normalised(np.sign(mn[..., i])), rtol=1e-5)
@@ -238,6 +253,19 @@ def test_open_features_by_hand_on_a_tiny_network():
     np.testing.assert_allclose(x[..., 17], 2 / 3, rtol=1e-6)
     # neuron activity [1, 0, 2] over its mean 1: the dead middle neuron scores 0, on every row
     np.testing.assert_allclose(x[..., 18], [[1.0, 0.0, 2.0]] * 2, rtol=1e-6)
+    # each tensor is normalised by its own RMS: a second, 100x larger tensor changes nothing in the first
+    other = 100.0 * jnp.ones(4)
+    both = features(
+        {"k": kernel, "o": other},
+        {"k": g, "o": other},
+        jnp.concatenate([momenta, momenta[:, :4]], axis=1),
+        0.25,
+        {"k": layer, "o": 1.0},
+        2 / 3,
+        {"k": dormancy, "o": 1.0},
+    )
+    np.testing.assert_allclose(np.moveaxis(np.asarray(both[:, :6]).reshape(19, 2, 3), 0, -1), x, rtol=1e-6)
+    np.testing.assert_allclose(both[0, 6:], 1.0, rtol=1e-6)  # a constant tensor normalises to 1
     head = common.layer_proportions(params)["actor"]["params"]["layer_1"]["bias"]
     assert float(head) == 1.0
 

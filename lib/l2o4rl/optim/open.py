@@ -17,7 +17,6 @@ checkpoints (SPEC 2.7): ``{"gru_params": GRUCell, "params": MLP}``.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -26,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import check_choice
-from .learned import LearnedOptimizer, gru_cell, gru_step, map_leaves, stack, unstack, zeros_like_with_hidden
+from .learned import LearnedOptimizer, dense, flatten, gru_cell, gru_step, layer_norm, per_coordinate, unflatten
 
 BETAS = (0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
 FEATURES = (
@@ -54,37 +53,44 @@ def feature_mask(disable: tuple[str, ...]) -> np.ndarray:
     return np.array([0.0 if f in disable else 1.0 for f in FEATURES], np.float32)
 
 
-def rms_normalise(x: jax.Array) -> jax.Array:
-    """Each feature (last axis) divided by its root-mean-square over the tensor."""
-    axes = tuple(range(x.ndim - 1))
-    return x / jnp.sqrt(RMS_EPS + jnp.mean(x**2, axis=axes, keepdims=True))
+def rms_normalise(x: jax.Array, sizes: list[int]) -> jax.Array:
+    """Each feature (row) divided by its root-mean-square over each tensor's coordinates:
+    ``x`` is ``(features, N)`` with the tensors' coordinates in consecutive column blocks of ``sizes``."""
+    parts = jnp.split(x, np.cumsum(sizes)[:-1], axis=1)
+    return jnp.concatenate([v / jnp.sqrt(RMS_EPS + jnp.mean(v**2, axis=1, keepdims=True)) for v in parts], axis=1)
 
 
 def update_momenta(momenta: jax.Array, g: jax.Array) -> jax.Array:
-    """``m_b <- b m_b + (1 - b) g`` for every timescale b (last axis); zero start, no bias correction."""
-    betas = jnp.asarray(BETAS)
-    return betas * momenta + (1.0 - betas) * g[..., None]
+    """``m_b <- b m_b + (1 - b) g`` for every timescale b (row); zero start, no bias correction."""
+    betas = jnp.asarray(BETAS)[:, None]
+    return betas * momenta + (1.0 - betas) * g
 
 
-def features(p, g, momenta, training_proportion, layer_proportion, batch_proportion, dormancy) -> jax.Array:
-    """The 19 inputs of one tensor, shape ``p.shape + (19,)``; ``momenta`` already include g."""
+def features(params, grads, momenta, training_proportion, layer_proportion, batch_proportion, dormancy) -> jax.Array:
+    """The 19 inputs of every coordinate, ``(19, N)`` (coordinates flattened in tree order);
+    ``momenta`` ``(6, N)`` already include ``grads``. ``layer_proportion`` and ``dormancy``
+    are trees like ``params`` of values broadcastable to each parameter."""
+    p, g = flatten(params), flatten(grads)
+    sizes = [x.size for x in jax.tree.leaves(params)]
     normalised = rms_normalise(
         jnp.concatenate(
             [
-                p[..., None],
+                p[None],
                 jnp.sign(momenta),
                 jnp.log(jnp.abs(momenta) + LOG_EPS),
-                jnp.sign(g)[..., None],
-                jnp.log(jnp.abs(g) + LOG_EPS)[..., None],
-            ],
-            axis=-1,
-        )
+                jnp.sign(g)[None],
+                jnp.log(jnp.abs(g) + LOG_EPS)[None],
+            ]
+        ),
+        sizes,
     )
     extras = [
-        jnp.broadcast_to(jnp.asarray(x, jnp.float32), p.shape)
-        for x in (training_proportion, layer_proportion, batch_proportion, dormancy)
+        jnp.full(p.shape, training_proportion, jnp.float32),
+        per_coordinate(layer_proportion, params),
+        jnp.full(p.shape, batch_proportion, jnp.float32),
+        per_coordinate(dormancy, params),
     ]
-    return jnp.concatenate([normalised, jnp.stack(extras, axis=-1)], axis=-1)
+    return jnp.concatenate([normalised, jnp.stack(extras)])
 
 
 OUTPUTS = ("m", "e", "delta")
@@ -101,16 +107,18 @@ def head(width: int) -> nn.Module:
 OUTPUT_LAYER = f"layers_{len(head_layers(1)) - 1}"  # flax names a Sequential's i-th layer layers_i
 
 
-def leaf_inputs(g, p, momenta, layer, dorm, actor, *, training_proportion, batch_proportion):
-    """One tensor's features, its updated momenta and its actor mask (``p.shape + (1,)``)."""
-    momenta = update_momenta(momenta, jax.lax.stop_gradient(g))
-    x = features(p, jax.lax.stop_gradient(g), momenta, training_proportion, layer, batch_proportion, dorm)
-    return x, momenta, jnp.broadcast_to(jnp.asarray(actor, jnp.float32), p.shape)[..., None]
+def apply_head(params: dict[str, Any], h: jax.Array) -> jax.Array:
+    """:func:`head` (the same parameters, the same result) feature-major: ``(GRU features, N) -> (3, N)``."""
+    for linear, norm in (("layers_0", "layers_1"), ("layers_3", "layers_4")):
+        h = jax.nn.relu(layer_norm(params[norm], dense(params[linear], h)))
+    return dense(params[OUTPUT_LAYER], h)
 
 
 class OPENState(NamedTuple):
-    momenta: Any  # leaves shaped param.shape + (6,)
-    carry: Any  # leaves shaped param.shape + (GRU features,)
+    """Hidden state of every coordinate, feature-major: coordinates flattened in tree order (N)."""
+
+    momenta: jax.Array  # (6, N)
+    carry: jax.Array  # (GRU features, N)
     noise_scale: jax.Array  # of the last update: mean std |a3 delta| of the actor noise (0 without it)
 
 
@@ -159,14 +167,12 @@ class OPEN(LearnedOptimizer):
     ):
         check_choice("OPEN size", size, SIZES)
         gru_features, width = SIZES[size]
-        mlp = head(width)
         mask = jnp.asarray(feature_mask(disable))
         a1, a2, a3 = scales
 
         def init(params):
-            return OPENState(
-                zeros_like_with_hidden(params, len(BETAS)), zeros_like_with_hidden(params, gru_features), jnp.zeros(())
-            )
+            n = sum(x.size for x in jax.tree.leaves(params))
+            return OPENState(jnp.zeros((len(BETAS), n)), jnp.zeros((gru_features, n)), jnp.zeros(()))
 
         def update(
             grads,
@@ -185,32 +191,28 @@ class OPEN(LearnedOptimizer):
                 raise ValueError("OPEN needs the current params: call update(grads, state, params, ...)")
             if stochastic and key is None:
                 raise ValueError("OPEN with stochastic=True needs a PRNG key: update(..., key=key)")
-            ones = jax.tree.map(lambda p: jnp.ones((), jnp.float32), params)
+            ones = jax.tree.map(lambda p: 1.0, params)
             dormancy = ones if dormancy is None else dormancy
             layer_proportion = jax.tree.map(lambda _: 0.0, ones) if layer_proportion is None else layer_proportion
-            is_actor = jax.tree.map(lambda _: True, ones) if is_actor is None else is_actor
+            is_actor = ones if is_actor is None else is_actor
 
-            per_leaf = functools.partial(
-                leaf_inputs, training_proportion=training_proportion, batch_proportion=batch_proportion
-            )
-            x, momenta, actor = map_leaves(per_leaf, grads, params, state.momenta, layer_proportion, dormancy, is_actor)
-            # One pass of the network over every coordinate of every tensor at once.
-            shapes = [p.shape for p in jax.tree.leaves(params)]
-            carry, out = gru_step(meta_params["gru_params"]["params"], stack(state.carry), stack(x) * mask)
-            m, e, delta = mlp.apply(meta_params["params"], out).T
+            grads = jax.lax.stop_gradient(grads)
+            momenta = update_momenta(state.momenta, flatten(grads))
+            x = features(params, grads, momenta, training_proportion, layer_proportion, batch_proportion, dormancy)
+            # A disabled feature is fed as zero: its columns of the GRU input kernels are zeroed.
+            gru = dict(meta_params["gru_params"]["params"])
+            for gate in ("ir", "iz", "in"):
+                gru[gate] = {**gru[gate], "kernel": gru[gate]["kernel"] * mask[:, None]}
+            carry = gru_step(gru, state.carry, x)
+            m, e, delta = apply_head(meta_params["params"]["params"], carry)
             u_hat = a1 * m * jnp.exp(a2 * e)
             noise_scale = jnp.zeros(())
             if stochastic:
-                actor_mask = stack(actor)[:, 0]
+                actor_mask = per_coordinate(is_actor, params)
                 noise_std = actor_mask * a3 * delta
                 u_hat = u_hat + noise_std * jax.random.normal(key, u_hat.shape)
                 noise_scale = jnp.sum(jnp.abs(noise_std)) / jnp.maximum(jnp.sum(actor_mask), 1.0)
-            u = u_hat - u_hat.mean()
-            treedef = jax.tree.structure(params)
-            return (
-                treedef.unflatten(unstack(-u, shapes)),
-                OPENState(momenta, treedef.unflatten(unstack(carry, shapes)), noise_scale),
-            )
+            return unflatten(-(u_hat - u_hat.mean()), params), OPENState(momenta, carry, noise_scale)
 
         return init, update
 
