@@ -157,9 +157,10 @@ class OnPolicyAgent:
             dist, value, _ = self.policy_value(params, obs)
             action = common.sample_action(action_key, dist, self.discrete)
             logp = common.log_prob(dist, action, self.discrete)
-            next_obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(step_key, cfg.num_envs), state.env_state, self.env_action(action), env_params
-            )
+            with jax.named_scope("env"):  # profile scopes (bench/es.py): env, rollout, optimizer
+                next_obs, env_state, reward, terminated, truncated, info = step_env(
+                    jax.random.split(step_key, cfg.num_envs), state.env_state, self.env_action(action), env_params
+                )
             done = jnp.logical_or(terminated, truncated)
             learn_reward = reward * cfg.reward_scale
             discounted = state.discounted_return * cfg.gamma * (1.0 - done) + learn_reward
@@ -181,9 +182,10 @@ class OnPolicyAgent:
             return state, (Transition(obs, action, learn_reward, done.astype(jnp.float32), value, logp), raw_obs)
 
         key, rollout_key = jax.random.split(state.key)
-        state, (transitions, raw_obs) = jax.lax.scan(
-            env_step, state._replace(key=key), jax.random.split(rollout_key, cfg.num_steps)
-        )
+        with jax.named_scope("rollout"):
+            state, (transitions, raw_obs) = jax.lax.scan(
+                env_step, state._replace(key=key), jax.random.split(rollout_key, cfg.num_steps)
+            )
         last_value = self.value(params, self.normalize_obs(state, state.obs))
         if cfg.normalize_obs:
             # Stats move once per rollout, after it was collected with fixed stats, and from the raw
@@ -208,7 +210,8 @@ class OnPolicyAgent:
         """Clip ``grads``, let the optimizer turn them into updates, and apply those."""
         grads = common.clip_gradients(grads, self.cfg.max_grad_norm, self.cfg.clip_value)
         extra = self.optimizer_inputs(state, activations, epoch, key)
-        updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params, **extra)
+        with jax.named_scope("optimizer"):
+            updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params, **extra)
         return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
 
     # -- metrics -----------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def brax_generalization(cfg: BraxGeneralizationConfig, seed: int, trained: dict[
 class GradientSupportConfig(Config):
     tasks: tuple[str, ...] = setting(("inverted_pendulum", "inverted_double_pendulum"), each_in=BRAX_TASKS)
     gridworlds: tuple[str, ...] = setting(("small_dense_long", "big_dense_short"), each_in=GRIDWORLDS)
-    timesteps: int = setting(100_000, ge=1, doc="budget of each gradient-recording run")
+    timesteps: int = setting(
+        100_000, ge=1, doc="budget of each gradient-recording run (at least one update of its task)"
+    )
     a2c_envs: int | None = setting(None, ge=1, doc="envs of the gridworld runs; None: the task's (the authors' 512)")
     seeds: int = setting(2, ge=1)
     record_gradients: int = setting(128, ge=1, doc="gradient coordinates recorded per update")
@@ -116,7 +118,8 @@ def gradient_support(cfg: GradientSupportConfig, seed: int) -> tuple[dict[str, p
     recorded = {}
     for group, names in (("gridworld", cfg.gridworlds), ("Brax", cfg.tasks)):
         for name in names:
-            run = record_agent(name, "adam", cfg.timesteps, cfg.record_gradients, keys, cfg.a2c_envs)
+            steps = max(cfg.timesteps, *updates((name,), 1, cfg.a2c_envs))  # a Brax update is 160k-330k steps
+            run = record_agent(name, "adam", steps, cfg.record_gradients, keys, cfg.a2c_envs)
             recorded[(group, name)] = run.gradients.ravel()
     samples = pd.concat(
         [pd.DataFrame({"group": group, "task": name, "value": g}) for (group, name), g in recorded.items()],
@@ -204,6 +207,6 @@ register(
             ),
         },
         compute=gradient_support,
-        smoke=lambda cfg: {"timesteps": max(updates(cfg.gridworlds + cfg.tasks, 1, cfg.a2c_envs))},
+        smoke=lambda cfg: {"timesteps": 1},  # one update of each task (the smallest budget it runs)
     )
 )
