@@ -163,6 +163,20 @@ def test_rematerialised_inner_updates_give_the_same_step_in_less_memory():
     assert temps[1] < 0.6 * temps[0], f"remat {temps[1]:,} bytes vs {temps[0]:,} without"
 
 
+def test_agents_in_groups_give_the_same_step_as_all_at_once():
+    """``agent_group`` only changes how the agents are batched (3 of 4: a group and a remainder)."""
+    cfg = TINY.replace(num_agents=4, inner_updates=2)
+    steps = []
+    for group in (None, 3):
+        trainer = MetaGradientTrainer(cfg.replace(agent_group=group))
+        steps.append(jax.jit(trainer.step)(trainer.init(jax.random.key(0))))
+    (whole, whole_metrics), (grouped, grouped_metrics) = steps
+    np.testing.assert_allclose(flat(grouped.meta_params), flat(whole.meta_params), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grouped_metrics["meta_loss"], whole_metrics["meta_loss"], rtol=1e-5)
+    np.testing.assert_allclose(flat(grouped.agents[0].params), flat(whole.agents[0].params), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(flat(grouped.meta_params), flat(trainer.init(jax.random.key(0)).meta_params))
+
+
 def test_a_run_checkpoint_outlives_a_killed_run_and_goes_with_a_finished_one(tmp_path, monkeypatch):
     from l2o4rl.meta import loop
 

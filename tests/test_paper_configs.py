@@ -29,6 +29,8 @@ import l2o4rl
 l2o4rl.configure_jax()
 import numpy as np
 from l2o4rl import experiments
+from l2o4rl.meta import gradient
+gradient.CPU_AGENT_GROUP = 2**31  # every agent at once, as on a GPU: the memory reported is a GPU's
 name, data = sys.argv[1], Path(sys.argv[2])
 experiment = experiments.get(name)
 overrides = experiment.smoke(experiment.config("paper"))

@@ -52,6 +52,9 @@ GRIDWORLD_LEARNING_RATES = tuple(get_task(name).mix_learning_rate for name in GR
 # Each task's meta-gradient is rescaled to this norm before averaging: one value of the authors'
 # max_norm sweep (-1, 1e2, 1, 1e-2 in grid_meta.json).
 GRIDWORLD_TASK_GRAD_NORM = 1.0
+# On a CPU the per-parameter optimizer activations of 64 agents at once overflow its caches: the
+# outer step in groups of 4 agents ran 1.2-1.7x faster on 2 cores (bench/meta_gradient.py, README).
+CPU_AGENT_GROUP = 4
 
 
 @config
@@ -69,6 +72,12 @@ class MetaGradientConfig(Config):
     num_agents: int = setting(64, ge=1, doc="agents per task, one environment each")
     inner_updates: int = setting(4, ge=1, doc="K: agent updates per outer step")
     remat: bool = setting(True, doc="recompute each inner update in the backward pass instead of storing it")
+    agent_group: int | None = setting(
+        None,
+        ge=1,
+        doc="agents vmapped together, the groups one after another; None: all at once on an accelerator, "
+        f"{CPU_AGENT_GROUP} on a CPU",
+    )
     reset_period: int = setting(32, ge=1, doc="m: outer steps in one agent lifetime")
     resets: str = setting(
         "pipeline",
@@ -200,6 +209,19 @@ class MetaGradientTrainer:
         loss = parts["actor_loss"] if self.cfg.meta_loss == "actor" else loss
         return loss, after._replace(params=jax.lax.stop_gradient(state.params))
 
+    @property
+    def agent_group(self) -> int:
+        if self.cfg.agent_group is not None:
+            return self.cfg.agent_group
+        return CPU_AGENT_GROUP if jax.default_backend() == "cpu" else self.cfg.num_agents
+
+    def meta_losses(self, meta_params, group: _Group, agents: AgentState):
+        """:meth:`_meta_loss` of every agent of ``group``, vmapped in groups of :attr:`agent_group` agents."""
+        size = self.agent_group
+        if size >= self.cfg.num_agents:
+            return jax.vmap(self._meta_loss, (None, None, 0))(meta_params, group, agents)
+        return jax.lax.map(lambda agent: self._meta_loss(meta_params, group, agent), agents, batch_size=size)
+
     def step(self, meta_state: MetaState) -> tuple[MetaState, dict[str, jax.Array]]:
         phi, step = meta_state.meta_params, meta_state.step
         key, *reset_keys = jax.random.split(meta_state.key, len(self.groups) + 1)
@@ -210,7 +232,7 @@ class MetaGradientTrainer:
         agents = tuple(r.agents for r in resets)
 
         def task_loss(phi, group, agents):
-            losses, states = jax.vmap(self._meta_loss, (None, None, 0))(phi, group, agents)
+            losses, states = self.meta_losses(phi, group, agents)
             return jnp.mean(losses), states
 
         per_task = [jax.value_and_grad(task_loss, has_aux=True)(phi, g, a) for g, a in zip(self.groups, agents)]
