@@ -43,18 +43,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     cfg = MetaGradientConfig(tasks=(args.task,), num_agents=args.agents, optimizer=args.optimizer)
-    rows = {}  # batching -> (outer step s, forward-only s)
-    for agent_group in (args.agent_group, args.agents):
-        trainer = MetaGradientTrainer(cfg.replace(agent_group=agent_group))
-        if trainer.agent_group in rows:
-            continue
+    chosen = MetaGradientTrainer(cfg.replace(agent_group=args.agent_group)).agent_group
+    rows = {}  # agents vmapped together -> (outer step s, forward-only s)
+    for size in dict.fromkeys((chosen, args.agents)):
+        trainer = MetaGradientTrainer(cfg.replace(agent_group=size))
         state = trainer.init(jax.random.key(0))
         group = trainer.groups[0]
 
         def forward_only(s, trainer=trainer, group=group):
             return trainer.meta_losses(s.meta_params, group, s.agents[0])
 
-        rows[trainer.agent_group] = seconds_per_call(trainer.step, state), seconds_per_call(forward_only, state)
+        rows[size] = seconds_per_call(trainer.step, state), seconds_per_call(forward_only, state)
     inner_steps = cfg.num_agents * (cfg.inner_updates + 1) * group.config.steps_per_update
     print(
         f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; {args.optimizer} on {args.task}, "
@@ -63,7 +62,6 @@ def main() -> None:
     print(f"{'agents vmapped together':<26}{'outer step ms':>15}{'same K updates ms':>19}{'env steps/s':>13}")
     for size, (outer, forward) in rows.items():
         print(f"{size:<26}{outer * 1e3:>15.1f}{forward * 1e3:>19.1f}{inner_steps / forward:>13,.0f}")
-    chosen = MetaGradientTrainer(cfg.replace(agent_group=args.agent_group)).agent_group
     fastest_forward = min(forward for _, forward in rows.values())
     # Against the faster batching of the K updates alone: the cost of the meta-gradient, not of a layout.
     print(f"meta-gradient cost factor ({chosen} together): {rows[chosen][0] / fastest_forward:.2f}x")
