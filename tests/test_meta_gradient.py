@@ -188,3 +188,11 @@ def test_a_run_checkpoint_outlives_a_killed_run_and_goes_with_a_finished_one(tmp
     with loop.run_checkpoints("meta_gradient", "run") as again:
         assert again == directory  # the next start finds it
     assert not directory.exists() and not directory.parent.exists()  # done: gone, and its empty parent
+
+
+def test_the_candidates_of_a_meta_learning_rate_sweep_share_one_compiled_step():
+    def program(meta_lr):
+        trainer = MetaGradientTrainer(TINY.replace(meta_lr=meta_lr))
+        return jax.jit(trainer.step).lower(trainer.init(jax.random.key(0))).as_text()
+
+    assert program(1e-3) == program(3e-4)  # the rate is an input of the program, not a constant in it

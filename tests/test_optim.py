@@ -9,7 +9,13 @@ from l2o4rl.agents import common
 from l2o4rl.agents.networks import MLP
 from l2o4rl.config import ConfigError
 from l2o4rl.optim import processing
-from l2o4rl.optim.checkpoints import load_meta_params, load_open_checkpoint, save_meta_params
+from l2o4rl.optim.checkpoints import (
+    AUTHORS_OPEN,
+    load_authors_open,
+    load_meta_params,
+    load_open_checkpoint,
+    save_meta_params,
+)
 from l2o4rl.optim.learned import gru_cell, gru_step
 from l2o4rl.optim.open import BETAS, FEATURES, OPEN, ablation, apply_head, feature_mask, features
 from l2o4rl.optim.open import head as open_head
@@ -347,6 +353,23 @@ def test_authors_checkpoints_load_in_their_layout(anchors_dir):
         np.testing.assert_array_equal(gru["iz"]["kernel"].ravel(), flat[680 - 152 : 680])
         np.testing.assert_array_equal(mlp["layers_0"]["bias"], flat[680:696])
         np.testing.assert_array_equal(mlp["layers_6"]["kernel"].ravel(), flat[-48:])
+
+
+def test_every_published_vector_is_the_authors_and_loads_at_its_size(anchors_dir):
+    sizes = {name: load_authors_open(name)[1] for name in AUTHORS_OPEN}
+    assert sizes == {**dict.fromkeys(AUTHORS_OPEN, "default"), "multi": "larger"}
+
+
+def test_a_missing_or_altered_published_vector_says_where_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("L2O4RL_ANCHORS", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"breakout_OPEN.npy from https://github.com/AlexGoldie"):
+        load_authors_open("breakout")
+    (tmp_path / "open_pretrained").mkdir()
+    np.save(tmp_path / "open_pretrained" / "breakout_OPEN.npy", np.zeros(1211, np.float32))  # loadable, not theirs
+    with pytest.raises(ConfigError, match="not the authors' published breakout_OPEN.npy"):
+        load_authors_open("breakout")
+    with pytest.raises(ConfigError, match="the authors published ant, asterix, breakout"):
+        load_authors_open("catch")
 
 
 def test_checkpoint_errors_and_round_trip(tmp_path):

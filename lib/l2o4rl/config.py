@@ -93,6 +93,10 @@ def _type_matches(value: Any, annotation: Any) -> bool:
     return True
 
 
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Base class of every experiment config; see :func:`config`."""
@@ -103,8 +107,8 @@ class Config:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             where = f"{name}.{f.name}"
-            if isinstance(value, list):  # lists are accepted for tuples (e.g. from JSON)
-                value = tuple(value)
+            if isinstance(value, (list, tuple)):  # lists are accepted for tuples, nested too (e.g. from JSON)
+                value = _tuples(value)
                 object.__setattr__(self, f.name, value)
             if not _type_matches(value, hints[f.name]):
                 raise ConfigError(f"{where} = {value!r} has the wrong type; expected {hints[f.name]}")

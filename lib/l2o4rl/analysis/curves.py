@@ -106,6 +106,21 @@ def final_values(
     return late.groupby(by + ["seed"], as_index=False)["value"].mean()
 
 
+def thin(frame: pd.DataFrame, points: int) -> pd.DataFrame:
+    """A tidy table with at most ``points`` rows per run and metric: the NaN-ignoring means over
+    consecutive blocks of updates, each labelled by its last update and environment step (so a
+    stored curve of thousands of updates plots the same at a fraction of the size)."""
+    runs = [c for c in frame.columns if c not in ("update", "env_steps", "value")]
+    updates = frame.groupby(runs, dropna=False)["update"].transform("max") + 1
+    block = frame["update"] * points // updates.clip(lower=points)
+    return (
+        frame.assign(block=block)
+        .groupby([*runs, "block"], sort=False, as_index=False, dropna=False)
+        .agg(update=("update", "max"), env_steps=("env_steps", "max"), value=("value", "mean"))
+        .drop(columns="block")
+    )
+
+
 def es_rows(metrics: dict[str, np.ndarray], **labels: Any) -> pd.DataFrame:
     """One row per ES generation: its scalar metrics (fitness, nan_members, ...) and ``labels``."""
     scalar = {k: v for k, v in metrics.items() if np.ndim(v) == 1}

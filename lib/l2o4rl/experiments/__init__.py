@@ -11,7 +11,9 @@ from . import (  # noqa: F401  (each registers its experiments)
     gradient_distribution,
     inner_loop,
     meta_gradient,
+    open_authors,
     open_es,
+    optim4rl_paper,
     overview,
 )
 

@@ -118,26 +118,33 @@ class LearningRateSweepConfig(Config):
     seeds: int = setting(3, ge=1)
 
 
+def sweep_table(
+    task_name: str, optimizer: str, lr_factors, keys: jax.Array, steps: int, a2c_envs: int | None = None
+) -> pd.DataFrame:
+    """Hand-designed ``optimizer`` trained on ``task_name`` at each of ``lr_factors`` x its default
+    rate, one run per key; one row per (rate, seed) with the run's final return."""
+    rates = get_task(task_name).default_learning_rate(optimizer) * np.asarray(lr_factors)
+    returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=a2c_envs)
+    rate, run = np.meshgrid(np.arange(len(rates)), np.arange(len(keys)), indexing="ij")
+    return pd.DataFrame(
+        {
+            "task": task_name,
+            "optimizer": label(optimizer),
+            "learning_rate": rates[rate.ravel()],
+            "seed": run.ravel(),
+            "final_return": final_mean(returns).ravel(),
+        }
+    )
+
+
 def learning_rate_sweeps(cfg: LearningRateSweepConfig, seed: int):
     """Every (task, optimizer, learning rate) trained for ``cfg.seeds`` seeds; each run's final return."""
     keys = jax.random.split(jax.random.key(seed), cfg.seeds)
-    frames = []
-    for task_name, steps in zip(cfg.tasks, cfg.total_timesteps):
-        for optimizer in cfg.optimizers:
-            rates = get_task(task_name).default_learning_rate(optimizer) * np.asarray(cfg.lr_factors)
-            returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=cfg.a2c_envs)
-            rate, run = np.meshgrid(np.arange(len(rates)), np.arange(cfg.seeds), indexing="ij")
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "task": task_name,
-                        "optimizer": label(optimizer),
-                        "learning_rate": rates[rate.ravel()],
-                        "seed": run.ravel(),
-                        "final_return": final_mean(returns).ravel(),
-                    }
-                )
-            )
+    frames = [
+        sweep_table(task_name, optimizer, cfg.lr_factors, keys, steps, cfg.a2c_envs)
+        for task_name, steps in zip(cfg.tasks, cfg.total_timesteps)
+        for optimizer in cfg.optimizers
+    ]
     return {"sweep": pd.concat(frames, ignore_index=True)}, {}
 
 

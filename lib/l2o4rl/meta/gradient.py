@@ -143,7 +143,10 @@ class MetaGradientTrainer:
         self.spec = learned(cfg.optimizer)
         clip = optax.clip_by_global_norm if cfg.meta_clip_by == "global_norm" else optax.clip
         self.meta_clip = clip(cfg.meta_clip)
-        self.meta_optimizer = optax.chain(self.meta_clip, optax.adam(cfg.meta_lr))
+        # The meta learning rate is state, not a constant of the compiled step: the candidates of a
+        # meta-lr sweep share one compilation (through the persistent cache).
+        adam = optax.inject_hyperparams(optax.adam)(learning_rate=cfg.meta_lr)
+        self.meta_optimizer = optax.chain(self.meta_clip, adam)
         self.groups = []
         for i, name in enumerate(cfg.tasks):
             task = get_task(name)

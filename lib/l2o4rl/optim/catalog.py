@@ -35,6 +35,9 @@ DAMPING = 0.1
 # scale starts both ES-trained optimizers from steps of one size on every task.
 OPT_LEARNING_RATE = 1e-3
 UNTRAINED = " (untrained)"  # suffix of a learned optimizer's untrained control
+# The OPEN authors' published optimizers (optim.checkpoints.AUTHORS_OPEN), beside ours in tables.
+AUTHORS_LABEL = "OPEN (authors)"
+AUTHORS_MULTI_LABEL = "OPEN multi-task (authors)"
 
 
 def mask(meta_params: Any, live: Any) -> Any:

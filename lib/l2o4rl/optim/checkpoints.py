@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -13,7 +14,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import ConfigError
+from ..runtime import anchors_dir
 from .open import OPEN, SIZES
+
+# The OPEN authors' published ES means and their SHA-256: one per task they meta-trained on and
+# the multi-task one (the larger network). The project does not ship them; results computed
+# from them record these checksums, so a stored result names the exact vector behind it.
+AUTHORS_OPEN = {
+    "ant": "e1901cafe323d1c5619b84e5178b3075c95a7cde920777e2c15e58c812c3e725",
+    "asterix": "55d96c80dca70e4a308352798daec00fc962d7a3faacc24f612e1b437c1893aa",
+    "breakout": "d7f0876c78736a0e354f8837e2a549dc7f45ff4d01f952ba9d547d8afc6f7926",
+    "freeway": "97ea3f8f9a6e34523dd50c138a1538b33fbd2b1c3a5ee05a31014460825ea9f0",
+    "gridworld": "16ebb93a79adbcbfdb3e6019986109ee374764cb9cc8b0ad65f69bdcaedd9bb5",
+    "multi": "9ba2dea70b0b308a365516dab092808b7b9211c70072bca934d83affaee5f60c",
+    "spaceinvaders": "42845f4c0b6b460789afffb1788f806e676b27acafa0febf34e86bd63d3e362f",
+}
+AUTHORS_OPEN_SOURCE = "https://github.com/AlexGoldie/rl-learned-optimization/tree/main/rl_optimizer/pretrained"
 
 
 def load_open_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
@@ -31,6 +47,26 @@ def load_open_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
             return unravel(jnp.asarray(flat, jnp.float32)), size
     sizes = {s: OPEN.num_meta_params(size=s) for s in SIZES}
     raise ConfigError(f"{path}: {flat.shape[0] if flat.ndim == 1 else flat.shape} values match no OPEN size {sizes}")
+
+
+def authors_open_path(name: str) -> Path:
+    """Where the authors' ``{name}_OPEN.npy`` is looked for: ``open_pretrained/`` under
+    :func:`~l2o4rl.runtime.anchors_dir` (``$L2O4RL_ANCHORS``)."""
+    return anchors_dir() / "open_pretrained" / f"{name}_OPEN.npy"
+
+
+def load_authors_open(name: str) -> tuple[dict[str, Any], str]:
+    """The authors' published OPEN ``name`` (a key of :data:`AUTHORS_OPEN`) as our meta-parameters
+    and its size, after checking the file is theirs; a missing or altered file says where to get it."""
+    if name not in AUTHORS_OPEN:
+        raise ConfigError(f"no published OPEN {name!r}; the authors published {', '.join(AUTHORS_OPEN)}")
+    path = authors_open_path(name)
+    fetch = f"download {path.name} from {AUTHORS_OPEN_SOURCE} into {path.parent} (or set $L2O4RL_ANCHORS)"
+    if not path.is_file():
+        raise FileNotFoundError(f"the OPEN authors' {path.name} is not at {path}: {fetch}")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != AUTHORS_OPEN[name]:
+        raise ConfigError(f"{path} is not the authors' published {path.name} (its SHA-256 differs): {fetch}")
+    return load_open_checkpoint(path)
 
 
 def flat_meta_params(meta_params: Any) -> np.ndarray:

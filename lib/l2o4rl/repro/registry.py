@@ -38,9 +38,14 @@ class Experiment:
     piece at most; their tables are concatenated into one result.
 
     ``smoke(paper_config) -> overrides`` shrinks the ``paper`` config's budgets (steps,
-    generations, outer steps; :data:`BUDGETS`) and keeps its shapes (population, envs, batch
-    sizes, networks, seeds), so that ``make test-slow`` runs every paper configuration end to
-    end on a CPU before a GPU sees it (``tests/test_paper_configs.py``).
+    generations, outer steps, and sweep grids to their first candidate; :data:`BUDGETS`) and
+    keeps its shapes (population, envs, batch sizes, networks, seeds), so that ``make
+    test-slow`` runs every paper configuration end to end on a CPU before a GPU sees it
+    (``tests/test_paper_configs.py``).
+
+    ``requires(config) -> [path, ...]`` lists the files a computation needs that the project
+    does not ship (e.g. the OPEN authors' published vectors) and this machine lacks; tests that
+    would compute skip while any is missing.
     """
 
     name: str
@@ -52,6 +57,7 @@ class Experiment:
     revision: int = 0
     pieces: Callable[[Any], list[dict[str, Any]]] | None = None
     smoke: Callable[[Any], dict[str, Any]] | None = None
+    requires: Callable[[Any], list[str]] | None = None
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -116,7 +122,7 @@ class Experiment:
         )
 
 
-# The settings a smoke run may shrink: budgets, and where the paper's inputs come from.
+# The settings a smoke run may shrink: budgets, sweep grids, and where the paper's inputs come from.
 BUDGETS = frozenset(
     {
         "total_timesteps",
@@ -129,10 +135,16 @@ BUDGETS = frozenset(
         "outer_steps",
         "gridworld_outer_steps",
         "timesteps",
+        "sweep_timesteps",
         "supervised_steps",
         "identity_epochs",
         "num_evals",
         "trained_from",
+        # the candidates of a sweep: a smoke run tries the first of each
+        "reset_period_grid",
+        "meta_lr_grid",
+        "meta_clip_grid",
+        "baseline_lr_grid",
     }
 )
 

@@ -1,0 +1,160 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · OPEN at the paper's budgets, with the authors' meta-trained weights
+#
+# The claim (OPEN, SPEC 2.4): on the four MinAtar games, the OPEN meta-trained on a game
+# beats tuned Adam, RMSProp and Lion after the paper's 1e7 steps, and one larger OPEN
+# meta-trained on several tasks at once does nearly as well. Our own ES cannot afford the
+# paper's meta-training on a CPU (notebook 05), but its evaluation is within reach: here the
+# authors' published optimizers (`breakout_OPEN.npy`, `multi_OPEN.npy`, ...) train fresh PPO
+# agents with the paper's settings and budget, so that this comparison is like for like.
+#
+# - **Learned**: "OPEN (authors)" is the vector meta-trained on that game, "OPEN multi-task
+#   (authors)" the larger one (3,571 values) meta-trained on several tasks.
+# - **Baselines**: Adam with the authors' tuned settings (SPEC 2.4); RMSProp and Lion at the
+#   best rate of a sweep (0.1x-10x the game's Adam rate, Lion's divided by 3; 2 seeds of 2e6
+#   steps each at `cpu` scale, stored beside the runs).
+# - **Scores**: a run's final return (mean over its last 10% of updates) divided by the
+#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Breakout 50.08); IQM, mean and
+#   optimality gap over games with stratified-bootstrap 95% intervals, as the paper reports.
+#   Our own Adam's score is itself a check of our inner loop: near 1 if our PPO trains as theirs.
+#
+# | scale | games | seeds | steps |
+# |---|---|---|---|
+# | `quick` | Breakout | 2 | 16k: exercises the code only |
+# | `cpu` | the games stored so far (see below) | 4 | 1e7, the paper's |
+# | `paper` | the four MinAtar games | 16 | 1e7; sweeps of 3 seeds at 1e7 |
+#
+# **The authors' files.** The project does not ship the authors' vectors. Computing this
+# notebook needs them in `$L2O4RL_ANCHORS/open_pretrained/` (by default `shared/anchors/`
+# beside the checkout), downloaded from
+# <https://github.com/AlexGoldie/rl-learned-optimization/tree/main/rl_optimizer/pretrained>;
+# each file's SHA-256 is checked before use and recorded with the result. Reading the stored
+# `cpu` results needs no file. Every (game, optimizer) is a stored piece of at most about an
+# hour on 2 cores.
+
+# %% tags=["parameters"]
+scale = "cpu"  # quick | cpu | paper
+seed = 0
+recompute = False  # True: ignore stored results in data/ and recompute; "never": use them only, computing nothing
+data_dir = "../data"
+figures_dir = "../figures"
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from IPython.display import display
+
+from l2o4rl.repro.notebooks import start
+
+session = start(scale, seed, data_dir, recompute)  # before anything starts jax: its settings, the figure style
+
+from l2o4rl.analysis import aggregate, summarise_curves
+from l2o4rl.analysis.plotting import PAPER_WIDTH_IN, plot_curves, save_figure
+from l2o4rl.experiments.open_es import final_scores, score_matrices
+from l2o4rl.optim.catalog import name_of
+from l2o4rl.tasks import get_task
+
+result = session.load("open_authors_minatar")
+print(result.describe())
+cfg = session.config("open_authors_minatar")
+curves = result.tables["curves"]
+games = list(cfg.tasks)
+order = list(dict.fromkeys(curves["optimizer"]))
+
+# %% [markdown]
+# ## The baselines' learning rates
+# Adam runs at the authors' tuned settings; RMSProp and Lion at the best mean final return of
+# their sweep (a tie goes to the rate nearest the default). The sweep's mean final return per
+# rate, as a multiple of the default rate, where the scale's optimizers include a swept one:
+
+# %%
+if "sweep" in result.tables:
+    sweep = result.tables["sweep"]
+    default = sweep.apply(lambda r: get_task(r["task"]).default_learning_rate(name_of(r["optimizer"])), axis=1)
+    sweep = sweep.assign(factor=(sweep["learning_rate"] / default).round(2))
+    display(sweep.groupby(["task", "optimizer", "factor"])["final_return"].mean().unstack().round(2))
+result.tables["rates"]
+
+# %% [markdown]
+# ## Final returns, normalised by the authors' Adam
+
+# %%
+authors_adam = {game: get_task(game).adam_return for game in games}
+scores = final_scores(curves, divide_by=authors_adam)
+per_game = scores.pivot_table(index="optimizer", columns="task", values="normalised", aggfunc="mean").loc[order]
+per_game.round(3)
+
+# %%
+our_adam = scores[scores["optimizer"] == "Adam"].groupby("task")["return"].agg(["mean", "std", "count"])
+our_adam["authors' Adam"] = our_adam.index.map(authors_adam)
+our_adam["ratio"] = our_adam["mean"] / our_adam["authors' Adam"]
+our_adam.round(3)  # our PPO + Adam against the authors' at the same settings: a check of the inner loop
+
+# %%
+intervals = aggregate.interval_estimates(score_matrices(scores), seed=seed)
+intervals.pivot(index="algorithm", columns="aggregate", values="value").loc[order].round(3)
+
+# %%
+summary = summarise_curves(curves, ["task", "optimizer"])
+summary = summary.sort_values("optimizer", key=lambda o: o.map(order.index), kind="stable")  # colours in `order`
+colors = dict(zip(order, sns.color_palette()))
+fig, axes = plt.subplots(
+    1,
+    len(games) + 1,
+    figsize=(PAPER_WIDTH_IN * (0.4 * len(games) + 0.6), 2.6),
+    layout="constrained",
+    gridspec_kw={"width_ratios": [1] * len(games) + [1.2]},
+)
+for ax, game in zip(axes, games):
+    plot_curves(ax, summary[summary["task"] == game], hue="optimizer")
+    ax.axhline(authors_adam[game], color="k", linestyle="--", linewidth=1, label="authors' Adam (1e7 steps)")
+    ax.set(title=game, ylabel="episode return" if game == games[0] else "")
+ax = axes[-1]
+iqm = intervals[intervals["aggregate"] == "IQM"].set_index("algorithm").reindex(order)
+for row, (name, point) in enumerate(iqm.iterrows()):
+    xerr = [[point["value"] - point["low"]], [point["high"] - point["value"]]]
+    ax.errorbar(point["value"], row, xerr=xerr, fmt="o", color=colors[name])
+ax.set_yticks(np.arange(len(iqm)), iqm.index)
+ax.invert_yaxis()
+ax.axvline(1.0, color="k", linestyle="--", linewidth=1)
+ax.set(title=f"IQM over {len(games)} game{'s' * (len(games) > 1)}", xlabel="final return / authors' Adam")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
+save_figure(fig, figures_dir, "open_authors_minatar")
+
+# %% [markdown]
+# ## What holds at `cpu` scale (Breakout so far, 4 seeds of 1e7 steps)
+# - **OPEN beats tuned Adam on Breakout, as in the paper.** The authors' `breakout_OPEN.npy`
+#   reaches 1.31x the authors' Adam return (IQM 1.33, 95% interval 1.11-1.46), and every one of
+#   its 4 seeds ends above the authors' Adam; our Adam at their settings reaches 0.85x (IQM 0.89).
+# - **Our inner loop trains as theirs.** Our PPO with the authors' Adam settings ends at 43 on
+#   Breakout against their 50.1: a ratio of 0.85 whose seeds span 0.46-1.18, so within seed
+#   noise of theirs (4 seeds; the paper's 16 would narrow it).
+# - **Not yet run here**: Asterix, Freeway and SpaceInvaders, the multi-task vector, and the
+#   swept RMSProp and Lion (each a stored piece of about an hour on 2 cores; the `paper` config
+#   lists them all, and the `cpu` config grows as they are stored).
+
+# %%
+if scale == "cpu":
+    mean = scores.groupby("optimizer")["normalised"].mean()
+    assert mean["OPEN (authors)"] > 1.2 and mean["OPEN (authors)"] > mean["Adam"] + 0.3, mean
+    opened = scores[scores["optimizer"] == "OPEN (authors)"]
+    assert (opened["normalised"] > 1).all(), opened  # every seed above the authors' Adam
+    low = intervals.set_index(["algorithm", "aggregate"]).loc[("OPEN (authors)", "IQM"), "low"]
+    assert low > 1, low
+    assert 0.6 < our_adam.loc["breakout", "ratio"] < 1.25, our_adam  # our inner loop near theirs

@@ -1,0 +1,54 @@
+"""The authors' published OPEN against tuned baselines at their budgets (experiment open_authors_minatar)."""
+
+import numpy as np
+import pandas as pd
+
+from l2o4rl import experiments
+from l2o4rl.experiments import open_authors
+from l2o4rl.optim.checkpoints import AUTHORS_OPEN
+from l2o4rl.tasks import get_task
+
+
+def test_each_piece_is_one_game_and_optimizer_and_only_swept_ones_depend_on_the_sweep():
+    experiment = experiments.get("open_authors_minatar")
+    cfg = experiment.config("paper")
+    pieces = experiment.pieces(cfg)
+    assert len(pieces) == len(cfg.tasks) * len(cfg.optimizers) == 20
+    assert {p["optimizers"] for p in pieces} == {(o,) for o in cfg.optimizers}
+    # Retuning the sweep changes the keys of the swept baselines' pieces only.
+    retuned = cfg.replace(lr_factors=(0.5, 2.0), sweep_seeds=5, sweep_timesteps=3_000_000)
+    for piece, other in zip(pieces, experiment.pieces(retuned)):
+        same = cfg.replace(**piece).key() == retuned.replace(**other).key()
+        assert same == (piece["optimizers"][0] not in open_authors.SWEPT), piece
+
+
+def test_a_swept_baseline_trains_at_its_sweeps_best_rate_and_results_name_their_vectors(tmp_path, monkeypatch):
+    experiment = experiments.get("open_authors_minatar")
+    default = get_task("breakout").default_learning_rate("lion")
+
+    def rigged_sweep(task, optimizer, lr_factors, keys, steps, a2c_envs=None):
+        # 3x the default wins clearly; the others are worse than it on every seed
+        rates = default * np.asarray(lr_factors)
+        wins = np.where(np.isclose(rates, 3 * default), 10.0, 1.0)
+        table = {"learning_rate": rates, "seed": 0, "final_return": wins}
+        return pd.DataFrame({"task": task, "optimizer": "Lion", **table})
+
+    monkeypatch.setattr(open_authors, "sweep_table", rigged_sweep)
+    run = experiment.config(
+        "quick",
+        tasks=("breakout",),
+        total_timesteps=(8_192,),
+        seeds=1,
+        optimizers=("lion",),
+        lr_factors=(0.3, 1.0, 3.0),
+    )  # one update
+    tables, _ = experiment.compute(run, 0)
+    assert set(tables["curves"]["optimizer"]) == {"Lion"}
+    assert set(tables["curves"]["metric"]) == {"episode_return"}
+    (chosen,) = tables["rates"]["learning_rate"]
+    assert np.isclose(chosen, 3 * default), (chosen, default)
+    with_vectors = run.replace(optimizers=("open_multi_authors", "open_authors", "adam"))
+    assert experiment.inputs(with_vectors, tmp_path)[1] == {
+        "breakout_OPEN.npy": AUTHORS_OPEN["breakout"],
+        "multi_OPEN.npy": AUTHORS_OPEN["multi"],
+    }
