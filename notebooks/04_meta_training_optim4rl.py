@@ -77,32 +77,35 @@ table
 # %% [markdown]
 # What the `cpu`-scale run shows (10 seeds, evaluation agents with 16 envs; the authors'
 # structures: GRU + MLP [16, 16] heads, Optim4RL's sign of m learned, actor-only meta-loss,
-# element-wise meta-gradient clip 1; Adam and RMSProp at the best rates of notebook 01's
-# stored sweep: Catch 1e-2 for both, 10x the agent rate; small_dense_long Adam 9e-3, RMSProp
-# 3e-2). Every learned optimizer starts "damped": its random initialisation with every step
-# 10x smaller, because the random initialisation of the Optim4RL structure already trains
-# both tasks and would leave nothing for meta-training to show. 4,841 s on 2 cores shared
-# with other jobs (the six-gridworld Optim4RL about 40 min of it).
+# element-wise meta-gradient clip 1; Catch's agents unclipped, as the authors'; Adam and
+# RMSProp at the best rates of notebook 01's stored sweep: Catch Adam 1e-2, RMSProp 3e-3;
+# small_dense_long Adam 9e-3, RMSProp 3e-2). Every learned optimizer starts "damped": its
+# random initialisation with every step 10x smaller, because the random initialisation of the
+# Optim4RL structure already trains small_dense_long and would leave little for
+# meta-training to show. 1,359 s on 2 cores (the six-gridworld Optim4RL about 20 min of it).
 #
 # | final return | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | LinearOptim | L2L |
 # |---|---|---|---|---|---|---|
-# | Catch (1e5 steps, 80 outer steps) | 0.99 | 0.99 | **0.74** | -0.52 | -0.58 | -0.60 |
-# | small_dense_long (3e5 steps, 300 outer steps) | 15.5 | 15.2 | 6.6 | 7.6 | 0.00 | 0.11 |
+# | Catch (1e5 steps, 80 outer steps) | 0.99 | 0.98 | **0.32** | -0.52 | -0.58 | -0.60 |
+# | small_dense_long (3e5 steps, 300 outer steps) | 15.2 | 16.1 | **10.6** | 7.4 | 0.00 | 0.10 |
 #
-# - **Learned from scratch on Catch**: meta-gradients turn the damped Optim4RL, which does
-#   not learn Catch (-0.52), into one that does (0.74; every seed above every untrained seed).
-#   That is three quarters of tuned Adam (0.99): at the shared rate, where Adam reached 0.80,
-#   it looked like 92% of Adam and above RMSProp; tuned, both hand-designed optimizers solve
-#   Catch and the learned one does not match them. With our first port's structure (one dense
-#   layer per head, the whole A2C loss as meta-loss) the same 80 outer steps reached only 0.02.
-# - **Not on small_dense_long**: there the damped start already trains the task (7.6) and
-#   meta-training left it no better (6.6, seed std 0.7-0.9; 42% of tuned Adam). Earlier, with our
-#   first port's structure and the gridworld without the authors' respawn rules, it went
-#   5.4 -> 12.7. So "learned from scratch" holds here on one of the two tasks.
+# - **Learned from scratch, on both tasks, well short of tuned Adam**: meta-gradients turn
+#   the damped Optim4RL into an optimizer whose every seed ends above the untrained mean:
+#   on Catch from -0.52 (it does not learn Catch) to 0.32 (seed std 0.07), about a third of
+#   tuned Adam's 0.99; on small_dense_long from 7.4 to 10.6 (std 1.4), 70% of Adam's 15.2.
+#   Catch's 80 outer steps are short: notebook 03's pipeline run of the same Optim4RL, with
+#   200 outer steps (16 agents), reaches 0.94, and the curve here is still rising at 1e5.
+# - **One meta-training run per task is not a stable measurement at this scale.** The
+#   previous stored run (Catch agents clipped element-wise at 1, and code that rounded floats
+#   differently: grouped agents, the meta learning rate as optimizer state) reached 0.74 on
+#   Catch and left small_dense_long where it started (6.6 against 7.6). The meta-parameters
+#   of the two runs differ by at most 0.02 on Catch, yet their agents' returns by 0.4;
+#   small_dense_long's meta-training, which the clip never touched, moved from "no gain" to
+#   +3. The paper's claim holds here in direction (from scratch, above the untrained start),
+#   not in size; the sizes need several meta-training seeds, which the `cpu` budget does
+#   not include (notebook 08 runs Catch at the authors' own settings).
 # - **LinearOptim and L2L fail** from the same start: their agents stay at the random
 #   policy's return on both tasks, trained or not (the paper's finding).
-# - RMSProp at the shared learning rate was far ahead of Adam on small_dense_long (15.2
-#   against 8.7); tuned, the two end level (15.5 and 15.2).
 # - big_dense_long is left to `paper` scale: its conv agents cost ~1.5 ms per env step for
 #   10 seeds on 2 cores, ~3.5 h for the eight 1e6-step evaluations.
 # - The agents' returns during meta-training (below) stay near zero: an agent lives only
@@ -146,11 +149,9 @@ shipped = ship_all(
 # %% [markdown]
 # ## Checks
 # At `cpu` scale and above: on every task every seed of the meta-trained Optim4RL ends above
-# the means of the meta-trained LinearOptim and L2L; on Catch every seed also ends above the
-# mean of its untrained start, and the mean reaches 60-90% of tuned Adam's (about three
-# quarters, as said above, so that the text cannot go stale). On
-# small_dense_long the meta-trained mean stays below the untrained one, as said above (so the
-# text cannot go stale).
+# the means of its untrained start and of the meta-trained LinearOptim and L2L. At `cpu`
+# scale, the sizes the text gives (so that it cannot go stale): on Catch the mean reaches
+# 20-50% of tuned Adam's (about a third), on small_dense_long 55-85% (70%).
 
 
 # %%
@@ -163,18 +164,12 @@ assert meta_curves[meta_curves["metric"] == "nonfinite"]["value"].sum() == 0, "n
 if scale != "quick":
     for task in tasks:
         worst_trained = finals(task, "Optim4RL").min()
-        others = ("Optim4RL (untrained)", "LinearOptim", "L2L") if task == "catch_a2c" else ("LinearOptim", "L2L")
-        for other in others:
+        for other in ("Optim4RL (untrained)", "LinearOptim", "L2L"):
             other_mean = finals(task, other).mean()
             assert worst_trained > other_mean, (
                 f"{task}: a meta-trained Optim4RL seed ends at {worst_trained:.2f}, {other} averages {other_mean:.2f}"
             )
-    ratio = finals("catch_a2c", "Optim4RL").mean() / finals("catch_a2c", "Adam").mean()
-    assert 0.6 <= ratio < 0.9, f"Optim4RL reaches {ratio:.0%} of tuned Adam on Catch; update the text"
-    trained, start = (
-        finals("small_dense_long", "Optim4RL").mean(),
-        finals("small_dense_long", "Optim4RL (untrained)").mean(),
-    )
-    assert trained < start, (
-        f"small_dense_long: meta-training now improves on the damped start ({start:.2f} -> {trained:.2f})"
-    )
+if scale == "cpu":
+    for task, (low, high) in {"catch_a2c": (0.2, 0.5), "small_dense_long": (0.55, 0.85)}.items():
+        ratio = finals(task, "Optim4RL").mean() / finals(task, "Adam").mean()
+        assert low <= ratio < high, f"Optim4RL reaches {ratio:.0%} of tuned Adam on {task}; update the text"

@@ -158,7 +158,9 @@ def test_rematerialised_inner_updates_give_the_same_step_in_less_memory():
         temps.append(compiled.memory_analysis().temp_size_in_bytes)
         steps.append(compiled(state))
     (plain, plain_metrics), (remat, remat_metrics) = steps
-    np.testing.assert_allclose(flat(remat.meta_params), flat(plain.meta_params), rtol=1e-5, atol=1e-7)
+    # remat reorders the float operations, and Adam's normalised meta-step magnifies that on
+    # coordinates whose meta-gradient is near zero: 1e-6 is 0.1% of the step (meta lr 1e-3)
+    np.testing.assert_allclose(flat(remat.meta_params), flat(plain.meta_params), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(remat_metrics["meta_grad_norm"], plain_metrics["meta_grad_norm"], rtol=1e-4)
     assert temps[1] < 0.6 * temps[0], f"remat {temps[1]:,} bytes vs {temps[0]:,} without"
 

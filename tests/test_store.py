@@ -177,6 +177,28 @@ def test_an_experiment_in_pieces_stores_each_and_reuses_the_finished_ones(tmp_pa
     }  # the pieces' shared inputs
 
 
+def test_a_new_revision_of_a_task_stales_only_the_results_that_name_it(tmp_path, monkeypatch):
+    import dataclasses
+
+    from l2o4rl.repro.registry import Experiment, per_task
+    from l2o4rl.tasks import TASKS
+
+    computed = []
+
+    def compute(cfg, seed):
+        computed.append(cfg.tasks)
+        return {"curve": pd.DataFrame({"task": list(cfg.tasks)})}, {}
+
+    configs = {scale: TasksConfig(tasks=("catch", "b")) for scale in ("quick", "cpu", "paper")}
+    experiment = Experiment("exp", "00_x", ("fig",), configs, compute, pieces=per_task)
+    experiment.load_or_run("quick", 0, tmp_path)
+    monkeypatch.setitem(TASKS, "catch", dataclasses.replace(TASKS["catch"], revision=1))
+    result = experiment.load_or_run("quick", 0, tmp_path)
+    assert computed == [("catch",), ("b",), ("catch",)]  # the piece on "b" is reused
+    assert result.provenance["pieces"][0]["inputs"] == {"task_revisions": "catch:1"}
+    assert "inputs" not in result.provenance["pieces"][1]
+
+
 def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):
     from l2o4rl.repro.registry import Experiment
 
@@ -205,3 +227,19 @@ def test_recompute_never_loads_a_current_result_and_refuses_a_missing_or_stale_o
         newer.load_or_run("quick", 0, tmp_path, recompute="never")
     with pytest.raises(ConfigError, match="unknown recompute 'sometimes'; valid choices: 'missing', 'always', 'never'"):
         newer.load_or_run("quick", 0, tmp_path, recompute="sometimes")
+
+
+def test_every_registered_config_names_its_task_revisions():
+    """task_revisions reads every experiment's configs at every scale (a flag such as
+    ``multi_task`` is not a task), and finds Catch A2C's revision where a config names it."""
+    from l2o4rl.experiments import EXPERIMENTS
+    from l2o4rl.repro.registry import task_revisions
+
+    found = {
+        (name, scale): task_revisions(cfg)
+        for name, experiment in EXPERIMENTS.items()
+        for scale, cfg in experiment.configs.items()
+    }
+    assert found[("pipeline_training", "cpu")] == "catch_a2c:1"
+    assert found[("open_es_single", "cpu")] == ""  # OpenESConfig.multi_task is a bool
+    assert found[("lr_sweep", "cpu")] == "catch_a2c:1"

@@ -122,11 +122,14 @@ def test_the_catalogs_swept_rates_are_the_stored_sweeps_best():
 def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
     from l2o4rl.evaluation import learning_rate_sweep, training_curves
 
+    # Three updates: vmapped over rates, XLA orders the float operations differently, and at 3e-2
+    # the two programs' agents part by one Catch episode from the fourth update on.
     keys = jax.random.split(jax.random.key(0), 2)
-    sweep = learning_rate_sweep("catch", "rmsprop", np.array([1e-4, 3e-2]), keys, 4_096)
-    assert sweep.shape == (2, 2, 4)
+    sweep = learning_rate_sweep("catch", "rmsprop", np.array([1e-4, 3e-2]), keys, 3_072)
+    assert sweep.shape == (2, 2, 3)
+    assert not np.array_equal(sweep[0], sweep[1])  # the rates train differently, so the match below means something
     for rate, returns in zip((1e-4, 3e-2), sweep):
-        curves = training_curves("catch", get_task("catch").optimizer("rmsprop", learning_rate=rate), keys, 4_096)
+        curves = training_curves("catch", get_task("catch").optimizer("rmsprop", learning_rate=rate), keys, 3_072)
         alone = curves[curves["metric"] == "episode_return"].pivot(index="seed", columns="update", values="value")
         np.testing.assert_allclose(returns, alone.to_numpy(), rtol=1e-5)
 
@@ -159,3 +162,8 @@ def test_best_learning_rates_picks_the_highest_mean_final_return():
     tied = sweep.assign(final_return=[2.0, 2.0, 1.0, 3.0, 2.0, 2.0])
     assert best_learning_rates(tied)["learning_rate"].item() == 1e-3
     assert best_learning_rates(tied.iloc[::-1])["learning_rate"].item() == 1e-3
+    # equal returns whose float32 sums differ in the last bits tie too (Catch's RMSProp sweep)
+    noisy = tied.assign(final_return=tied["final_return"] + [0, 0, 0, 0, 0, 4e-7])
+    assert best_learning_rates(noisy)["learning_rate"].item() == 1e-3
+    lead = tied.assign(final_return=tied["final_return"] + [0, 0, 0, 0, 0, 1e-3])
+    assert best_learning_rates(lead)["learning_rate"].item() == 1e-2  # a real lead is not a tie

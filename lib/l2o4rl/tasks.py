@@ -43,6 +43,9 @@ class Task:
     mix_learning_rate: float | None = None
     # Env steps every episode lasts (no earlier end): a run shorter than this reports no return.
     episode_steps: int | None = None
+    # Bumped when a fix changes what the task trains (its agent's settings): every stored result of
+    # an experiment naming the task is then stale (repro.registry records it), the others stay.
+    revision: int = 0
 
     @property
     def agent(self) -> str:
@@ -183,12 +186,14 @@ TASKS: dict[str, Task] = {
             1e-3,
             tuned={"adam": 1e-3, "rmsprop": 3e-4},
         ),
-        # Optim4RL's Catch (SPEC 1.4: 64 envs); the authors' code at that commit has no Catch A2C to check against.
+        # Optim4RL's Catch (SPEC 1.4: 64 envs; SPEC 1.5 and the authors' RLC configs a2c_catch.json,
+        # meta_*_catch.json: no gradient clip, grad_clip -1). Revision 1: the clip at 1 it had is gone.
         Task(
             "catch_a2c",
-            A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, clip_value=1.0, total_timesteps=200_000),
+            A2CConfig(env="Catch-bsuite", hidden=256, num_envs=64, total_timesteps=200_000),
             1e-3,
-            tuned={"adam": 1e-2, "rmsprop": 1e-2},
+            tuned={"adam": 1e-2, "rmsprop": 3e-3},
+            revision=1,
         ),
         Task(
             "deepsea",

@@ -230,9 +230,7 @@ register(
                 eval_seeds=2,
             ),
             # Catch at the authors' settings; it grows towards the paper's grids (every learned
-            # optimizer, five meta learning rates, both clips) piece by piece. Not computed yet: it
-            # waits for Catch's gradient clip to be the authors' (README, "Where we differ", 21),
-            # and notebook 08 for its first stored pieces.
+            # optimizer, five meta learning rates, both clips) piece by piece (notebook 08).
             "cpu": Optim4RLPaperConfig(
                 tasks=("catch_a2c",),
                 num_agents=(64,),

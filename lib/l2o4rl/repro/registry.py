@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCALES, Config, ConfigError, check_choice, check_scale
-from ..tasks import get_task
+from ..tasks import TASKS, get_task
 from .store import Result, ResultStore, cached
 
 Tables = Mapping[str, pd.DataFrame]
@@ -32,6 +32,8 @@ class Experiment:
 
     ``revision`` is bumped when a code change alters what ``compute`` returns for an unchanged
     config (a fidelity fix, say): a stored result of another revision is stale and recomputed.
+    A task's own :attr:`l2o4rl.tasks.Task.revision` is recorded likewise for every config that
+    names the task (see :func:`task_revisions`), so a fix to one task stales only its results.
 
     ``pieces(config) -> [overrides, ...]`` splits a long computation into pieces stored (and
     reused) one by one, e.g. one per task (:func:`per_task`), so that a run cut off loses one
@@ -93,6 +95,8 @@ class Experiment:
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
         if self.revision:  # recorded beside the inputs, so an older revision's result is stale
             record = {**(record or {}), "revision": str(self.revision)}
+        if revised := task_revisions(cfg):  # only where a task has one: results on other tasks stay current
+            record = {**(record or {}), "task_revisions": revised}
 
         def announce(what: str, stored: Result | None) -> None:
             # on stderr, which `python -m l2o4rl.repro.notebooks run` streams to the terminal as the notebook runs
@@ -147,6 +151,18 @@ BUDGETS = frozenset(
         "baseline_lr_grid",
     }
 )
+
+
+def task_revisions(cfg: Config) -> str:
+    """``"task:revision,..."`` for the tasks ``cfg`` names (the names in its ``task``/``tasks``
+    fields and any ``*_task``/``*_tasks`` field) whose :attr:`l2o4rl.tasks.Task.revision` is not
+    0; "" when none has one."""
+    names: list[str] = []
+    for key, value in cfg.to_dict().items():
+        if key in ("task", "tasks") or key.endswith(("_task", "_tasks")):
+            values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ()
+            names += [v for v in values if isinstance(v, str)]  # not a flag such as OpenESConfig.multi_task
+    return ",".join(sorted({f"{n}:{TASKS[n].revision}" for n in names if n in TASKS and TASKS[n].revision}))
 
 
 def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:
