@@ -160,7 +160,7 @@ def task_revisions(cfg: Config) -> str:
     names: list[str] = []
     for key, value in cfg.to_dict().items():
         if key in ("task", "tasks") or key.endswith(("_task", "_tasks")):
-            values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ()
+            values = value if isinstance(value, (list, tuple)) else [value]
             names += [v for v in values if isinstance(v, str)]  # not a flag such as OpenESConfig.multi_task
     return ",".join(sorted({f"{n}:{TASKS[n].revision}" for n in names if n in TASKS and TASKS[n].revision}))
 
