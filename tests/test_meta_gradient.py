@@ -146,23 +146,25 @@ def test_nonfinite_meta_gradient_skips_the_update_and_is_counted(trainer):
     assert metrics["agents_reset_nonfinite"].sum() > 0  # agents driven to NaN are re-initialised
 
 
+def step_and_temp_bytes(trainer):
+    """One compiled outer step from a fresh state, and its program's temporary memory."""
+    state = trainer.init(jax.random.key(0))
+    compiled = jax.jit(trainer.step).lower(state).compile()
+    return compiled(state), compiled.memory_analysis().temp_size_in_bytes
+
+
 def test_rematerialised_inner_updates_give_the_same_step_in_less_memory():
     """With ``remat`` backpropagation stores the agent state between inner updates, not each
     update's per-parameter optimizer activations: same outer step, smaller compiled program."""
     cfg = TINY.replace(num_agents=2, inner_updates=3)
-    steps, temps = [], []
-    for remat in (False, True):
-        trainer = MetaGradientTrainer(cfg.replace(remat=remat))
-        state = trainer.init(jax.random.key(0))
-        compiled = jax.jit(trainer.step).lower(state).compile()
-        temps.append(compiled.memory_analysis().temp_size_in_bytes)
-        steps.append(compiled(state))
-    (plain, plain_metrics), (remat, remat_metrics) = steps
+    ((plain, plain_metrics), plain_temp), ((remat, remat_metrics), remat_temp) = (
+        step_and_temp_bytes(MetaGradientTrainer(cfg.replace(remat=remat))) for remat in (False, True)
+    )
     # remat reorders the float operations, and Adam's normalised meta-step magnifies that on
     # coordinates whose meta-gradient is near zero: 1e-6 is 0.1% of the step (meta lr 1e-3)
     np.testing.assert_allclose(flat(remat.meta_params), flat(plain.meta_params), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(remat_metrics["meta_grad_norm"], plain_metrics["meta_grad_norm"], rtol=1e-4)
-    assert temps[1] < 0.6 * temps[0], f"remat {temps[1]:,} bytes vs {temps[0]:,} without"
+    assert remat_temp < 0.6 * plain_temp, f"remat {remat_temp:,} bytes vs {plain_temp:,} without"
 
 
 def test_agents_in_groups_give_the_same_step_as_all_at_once():
@@ -177,6 +179,20 @@ def test_agents_in_groups_give_the_same_step_as_all_at_once():
     np.testing.assert_allclose(grouped_metrics["meta_loss"], whole_metrics["meta_loss"], rtol=1e-5)
     np.testing.assert_allclose(flat(grouped.agents[0].params), flat(whole.agents[0].params), rtol=1e-5, atol=1e-6)
     assert not np.allclose(flat(grouped.meta_params), flat(trainer.init(jax.random.key(0)).meta_params))
+
+
+def test_rematerialised_agent_groups_give_the_same_step_in_less_memory(monkeypatch):
+    """With ``REMAT_GROUPS`` the groups' loop stores each group's agent state for the backward
+    pass, not its K updates' optimizer states: same outer step, smaller compiled program."""
+    from l2o4rl.meta import gradient
+
+    cfg = TINY.replace(num_agents=16, inner_updates=4, agent_group=2)
+    (plain, plain_metrics), plain_temp = step_and_temp_bytes(MetaGradientTrainer(cfg))
+    monkeypatch.setattr(gradient, "REMAT_GROUPS", True)
+    (remat, remat_metrics), remat_temp = step_and_temp_bytes(MetaGradientTrainer(cfg))
+    np.testing.assert_allclose(flat(remat.meta_params), flat(plain.meta_params), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(remat_metrics["meta_loss"], plain_metrics["meta_loss"], rtol=1e-5)
+    assert remat_temp < 0.7 * plain_temp, f"groups rematerialised {remat_temp:,} bytes vs {plain_temp:,} without"
 
 
 def test_a_run_checkpoint_outlives_a_killed_run_and_goes_with_a_finished_one(tmp_path, monkeypatch):
