@@ -57,9 +57,9 @@ GRIDWORLD_TASK_GRAD_NORM = 1.0
 CPU_AGENT_GROUP = 4
 # Agents in groups also rematerialise each group's K updates: the backward pass's memory then no
 # longer grows with agents x K x the optimizer's per-parameter state (Optim4RL, 512 agents on
-# big_dense_long: 10.1 GiB instead of 21.5, which took a 24 GiB host to its limit), at about 25% more time
-# (64 agents on small_dense_long: 1.19 s instead of 0.95 s per outer step). Off by default: the
-# `cpu`-scale runs fit; a host short of memory for a `paper` config sets it.
+# big_dense_long: 10.1 GiB instead of 21.5, which took a 24 GiB host to its limit), at about 25%
+# more time (64 agents on small_dense_long: 1.19 s instead of 0.95 s per outer step). Off by
+# default: the `cpu`-scale runs fit; a host short of memory for a `paper` config sets it.
 REMAT_GROUPS = False
 
 
