@@ -25,6 +25,7 @@ from l2o4rl.envs.gridworld import (
     maze_level,
     oos_level,
     procedural_gridworld,
+    random_cells,
     sample_level,
 )
 
@@ -368,6 +369,21 @@ def test_same_key_same_trajectory():
     for a, b in zip(jax.tree.leaves(first), jax.tree.leaves(again)):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first["obs"], other["obs"])
+
+
+@pytest.mark.parametrize("cells, n", [(100, 6), (121, 5), (10, 8)])  # (10, 8): fewer allowed cells than n, ties
+def test_random_cells_are_the_top_k_of_the_allowed_cells_scores(cells, n):
+    # random_cells computes lax.top_k by repeated argmax (faster on CPU); the cells, and so every
+    # stored gridworld result, must stay those of top_k.
+    keys = jax.random.split(jax.random.key(cells), 500)
+    allowed = jax.random.uniform(jax.random.key(n), (500, cells)) < 0.6
+
+    def top_k(key, allowed):
+        return jax.lax.top_k(jnp.where(allowed, jax.random.uniform(key, allowed.shape), -1.0), n)[1]
+
+    drawn = jax.vmap(functools.partial(random_cells, n=n))(keys, allowed)
+    np.testing.assert_array_equal(drawn, jax.vmap(top_k)(keys, allowed))
+    assert drawn.dtype == jnp.int32
 
 
 def test_sampled_rand_all_levels_respect_the_stated_ranges():

@@ -1,5 +1,7 @@
-"""The authors' published OPEN against tuned baselines at their budgets (experiment open_authors_minatar)."""
+"""The authors' published OPEN against tuned baselines at their budgets (experiments open_authors_minatar and
+open_authors_gridworld)."""
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -52,3 +54,18 @@ def test_a_swept_baseline_trains_at_its_sweeps_best_rate_and_results_name_their_
         "breakout_OPEN.npy": AUTHORS_OPEN["breakout"],
         "multi_OPEN.npy": AUTHORS_OPEN["multi"],
     }
+
+
+def test_gridworld_pieces_train_every_optimizer_on_the_same_fresh_levels(tmp_path):
+    experiment = experiments.get("open_authors_gridworld")
+    cfg = experiment.config("paper")
+    pieces = experiment.pieces(cfg)
+    assert len(pieces) == len(open_authors.LEVEL_SETS) * 2 == 10
+    # A level set's agents and levels do not depend on the other level sets a config names ...
+    keys, levels = open_authors.level_set_agents("maze", 3, 0)
+    other_keys, other_levels = open_authors.level_set_agents("rand_all", 3, 0)
+    assert not np.array_equal(jax.random.key_data(keys), jax.random.key_data(other_keys))
+    assert any(not np.array_equal(leaf[0], leaf[1]) for leaf in jax.tree.leaves(levels))  # a fresh maze per agent
+    # ... and only the pieces that train with the authors' vector record its checksum.
+    records = {p["optimizers"]: experiment.inputs(cfg.replace(**p), tmp_path)[1] for p in pieces[:2]}
+    assert records == {("open_authors",): {"gridworld_OPEN.npy": AUTHORS_OPEN["gridworld"]}, ("adam",): {}}
