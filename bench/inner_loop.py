@@ -3,10 +3,9 @@
     .venv/bin/python bench/inner_loop.py [--updates N]
 
 PPO: Breakout-MinAtar with 64 envs x 128 steps, 4 epochs x 8 minibatches, hidden 64 (relu),
-CartPole-v1 with the same shape (tanh), and OPEN's gridworld task on ``rand_all`` levels (one per agent) at
-the authors' shape (1024 envs x 20 steps, 2 epochs x 16 minibatches, hidden 16, tanh), 4
-agents vmapped.
-Timed after compilation, best of 3 runs.
+CartPole-v1 with the same shape (tanh), and OPEN's gridworld task at the authors' shape (1024
+envs x 20 steps, 2 epochs x 16 minibatches, hidden 16, tanh), 4 agents vmapped, each on its
+own ``rand_all`` level. Timed after compilation, best of 3 runs.
 """
 
 import argparse

@@ -211,10 +211,8 @@ if scale == "cpu":
 # authors' curves, these start after the longest episode of each level set.
 # (At `quick` scale, shorter than those episodes, only the last update is drawn.)
 num_steps, last_update = get_task("gridworld").config.num_steps, grid_curves["update"].max()
-first_update = {
-    s: min(-(-int(level_set_agents(s, grid_cfg.seeds, seed)[1].max_steps_in_episode.max()) // num_steps), last_update)
-    for s in level_sets
-}
+longest = {s: int(level_set_agents(s, grid_cfg.seeds, seed)[1].max_steps_in_episode.max()) for s in level_sets}
+first_update = {s: min(-(-longest[s] // num_steps), last_update) for s in level_sets}
 grid_curves = grid_curves[grid_curves["update"] >= grid_curves["level_set"].map(first_update)]
 grid_order = list(dict.fromkeys(grid_curves["optimizer"]))
 grid_summary = summarise_curves(grid_curves, ["level_set", "optimizer"])

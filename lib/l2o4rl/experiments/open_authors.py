@@ -176,15 +176,17 @@ def level_set_agents(level_set: str, seeds: int, seed: int) -> tuple[jax.Array, 
 
 def authors_open_gridworld(cfg: AuthorsGridworldConfig, seed: int):
     """Every (level set, optimizer): ``cfg.seeds`` agents, one fresh level each (vmapped)."""
+    trainers = []  # (optimizer, meta-parameters, label): the same on every level set
+    for name in cfg.optimizers:
+        if name == "open_authors":
+            meta_params, size = load_authors_open("gridworld")
+            trainers.append((functools.partial(OPEN, size=size), meta_params, AUTHORS_LABEL))
+        else:
+            trainers.append((get_task("gridworld").optimizer(name), None, label(name)))
     curves = []
     for level_set in cfg.level_sets:
         keys, levels = level_set_agents(level_set, cfg.seeds, seed)
-        for name in cfg.optimizers:
-            if name == "open_authors":
-                meta_params, size = load_authors_open("gridworld")
-                optimizer, display = functools.partial(OPEN, size=size), AUTHORS_LABEL
-            else:
-                optimizer, meta_params, display = get_task("gridworld").optimizer(name), None, label(name)
+        for optimizer, meta_params, display in trainers:
             table = training_curves(
                 "gridworld",
                 optimizer,
