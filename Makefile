@@ -13,7 +13,8 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[notebooks,test,craftax]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt --no-deps craftax
 	touch $@
 
 lint: $(INSTALLED)

@@ -1,5 +1,5 @@
-"""The authors' published OPEN against tuned baselines at their budgets (experiments open_authors_minatar and
-open_authors_gridworld)."""
+"""The authors' published OPEN against tuned baselines at their budgets (experiments open_authors_minatar,
+open_authors_gridworld and open_authors_craftax)."""
 
 import jax
 import numpy as np
@@ -69,3 +69,38 @@ def test_gridworld_pieces_train_every_optimizer_on_the_same_fresh_levels(tmp_pat
     # ... and only the pieces that train with the authors' vector record its checksum.
     records = {p["optimizers"]: experiment.inputs(cfg.replace(**p), tmp_path)[1] for p in pieces[:2]}
     assert records == {("open_authors",): {"gridworld_OPEN.npy": AUTHORS_OPEN["gridworld"]}, ("adam",): {}}
+
+
+def test_craftax_adam_trains_at_its_sweeps_best_rate_with_the_configs_network_and_envs(tmp_path, monkeypatch):
+    experiment = experiments.get("open_authors_craftax")
+    cfg = experiment.config("cpu")
+    pieces = experiment.pieces(cfg)
+    assert [p["optimizers"] for p in pieces] == [("open_authors",), ("adam",)]
+    # Retuning Adam's sweep changes the key of Adam's piece only.
+    retuned = cfg.replace(lr_factors=(1.0, 3.0), sweep_seeds=3)
+    same = [cfg.replace(**p).key() == retuned.replace(**q).key() for p, q in zip(pieces, experiment.pieces(retuned))]
+    assert same == [True, False]
+    calls = []
+
+    def rigged_sweep(task, optimizer, lr_factors, keys, steps, a2c_envs=None, overrides=None):
+        calls.append(("sweep", overrides, steps, len(keys)))
+        rates = get_task(task).default_learning_rate(optimizer) * np.asarray(lr_factors)
+        wins = np.where(np.isclose(rates, 10 * rates[1] / lr_factors[1]), 10.0, 1.0)  # 10x Craftax's rate wins
+        return pd.DataFrame(
+            {"task": task, "optimizer": "Adam", "learning_rate": rates, "seed": 0, "final_return": wins}
+        )
+
+    def recorded_curves(task, transformation, keys, steps, /, *, overrides, meta_params=None, **labels):
+        calls.append(("train", overrides, steps, len(keys)))
+        # Adam's first step along a unit gradient is its learning rate
+        step, _ = transformation.update({"w": np.ones(1)}, transformation.init({"w": np.zeros(1)}))
+        return pd.DataFrame({"task": [task], "metric": "episode_return", "value": -float(step["w"][0]), **labels})
+
+    monkeypatch.setattr(open_authors, "sweep_table", rigged_sweep)
+    monkeypatch.setattr(open_authors, "training_curves", recorded_curves)
+    tables, _ = experiment.compute(cfg.replace(optimizers=("adam",)), 0)
+    network = {"num_envs": 256, "hidden": 64}
+    assert calls == [("sweep", network, 1_000_000, 2), ("train", network, 1_000_000, 4)]
+    assert np.isclose(tables["rates"]["learning_rate"].item(), 2e-3)
+    assert np.isclose(tables["curves"]["value"].item(), 2e-3, rtol=1e-4)  # eps 1e-5 shortens the step a little
+    assert experiment.inputs(cfg, tmp_path)[1] == {"gridworld_OPEN.npy": AUTHORS_OPEN["gridworld"]}

@@ -167,3 +167,6 @@ def test_best_learning_rates_picks_the_highest_mean_final_return():
     assert best_learning_rates(noisy)["learning_rate"].item() == 1e-3
     lead = tied.assign(final_return=tied["final_return"] + [0, 0, 0, 0, 0, 1e-3])
     assert best_learning_rates(lead)["learning_rate"].item() == 1e-2  # a real lead is not a tie
+    # runs too short to finish an episode (NaN returns) are no evidence: the task's own rate
+    unfinished = tied.assign(final_return=float("nan"))
+    assert best_learning_rates(unfinished.iloc[::-1])["learning_rate"].item() == 1e-3

@@ -28,6 +28,7 @@ TRACKED_PACKAGES = (
     "evosax",
     "gymnax",
     "brax",
+    "craftax",
     "numpy",
     "pandas",
     "matplotlib",

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from ..config import Config, ConfigError, config, setting
-from ..envs import BRAX_BACKENDS, ENV_NAMES, SIZED_ENVS, is_discrete, make
+from ..envs import BRAX_BACKENDS, ENV_NAMES, SIZED_ENVS, batch_step, is_discrete, make
 from . import common
 from .common import EpisodeStats, RunningMeanStd, Transition
 
@@ -147,7 +147,7 @@ class OnPolicyAgent:
     def collect_rollout(self, state: AgentState, env_params=None) -> tuple[AgentState, Transition, jax.Array]:
         """``num_steps`` steps of every env; returns the time-major transitions and the last value."""
         cfg, env_params = self.cfg, self.default_env_params if env_params is None else env_params
-        step_env = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))
+        step_env = batch_step(self.env)
         # Rollouts are data: a meta-gradient must not differentiate through them.
         params = jax.lax.stop_gradient(state.params)
 

@@ -8,6 +8,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from ..envs import batch_step
+
 
 def make_random_rollout(env: Any, env_params: Any, num_envs: int, num_steps: int) -> Callable[[jax.Array], jax.Array]:
     """``rollout(key) -> returns`` of shape ``(num_steps, num_envs)``.
@@ -17,7 +19,7 @@ def make_random_rollout(env: Any, env_params: Any, num_envs: int, num_steps: int
     """
     action_space = env.action_space(env_params)
     reset = jax.vmap(env.reset, in_axes=(0, None))
-    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    step = batch_step(env)
     sample = jax.vmap(action_space.sample)
 
     def one_step(carry, key):

@@ -119,12 +119,19 @@ class LearningRateSweepConfig(Config):
 
 
 def sweep_table(
-    task_name: str, optimizer: str, lr_factors, keys: jax.Array, steps: int, a2c_envs: int | None = None
+    task_name: str,
+    optimizer: str,
+    lr_factors,
+    keys: jax.Array,
+    steps: int,
+    a2c_envs: int | None = None,
+    overrides: dict | None = None,
 ) -> pd.DataFrame:
-    """Hand-designed ``optimizer`` trained on ``task_name`` at each of ``lr_factors`` x its default
-    rate, one run per key; one row per (rate, seed) with the run's final return."""
+    """Hand-designed ``optimizer`` trained on ``task_name`` (its config with ``overrides``) at each
+    of ``lr_factors`` x its default rate, one run per key; one row per (rate, seed) with the run's
+    final return."""
     rates = get_task(task_name).default_learning_rate(optimizer) * np.asarray(lr_factors)
-    returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=a2c_envs)
+    returns = learning_rate_sweep(task_name, optimizer, rates, keys, steps, a2c_envs=a2c_envs, overrides=overrides)
     rate, run = np.meshgrid(np.arange(len(rates)), np.arange(len(keys)), indexing="ij")
     return pd.DataFrame(
         {
@@ -158,7 +165,8 @@ def best_learning_rates(sweep: pd.DataFrame) -> pd.DataFrame:
     for (task, optimizer), group in means.groupby(["task", "optimizer"], sort=False):
         default = get_task(task).default_learning_rate(name_of(optimizer))
         returns = group["final_return"]
-        tied = group[np.isclose(returns, returns.max(), rtol=1e-6, atol=0)]
+        # No rate with a finished episode (a run too short for one) is no evidence either: all tie.
+        tied = group[np.isclose(returns, returns.max(), rtol=1e-6, atol=0)] if returns.notna().any() else group
         best = np.abs(np.log(tied["learning_rate"] / default)).idxmin()
         rest = returns.drop(index=best)
         rows.append(
