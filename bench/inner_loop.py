@@ -71,12 +71,9 @@ def craftax(key, updates: int) -> None:
     """Craftax-Classic at notebook 07's cpu shape; env-only with its pooled resets and with gymnax's
     per-env auto reset (``CraftaxClassic.step``: a fresh world drawn for every env at every step)."""
     task = get_task("craftax")
-    cfg = task.at(hidden=64, total_timesteps=task.config.steps_per_update * updates)
-    rate = best_rate(
-        task.make_train(task.optimizer("adam"), hidden=64, total_timesteps=cfg.total_timesteps),
-        key,
-        cfg.total_timesteps,
-    )
+    overrides = {"hidden": 64, "total_timesteps": task.config.steps_per_update * updates}
+    cfg = task.at(**overrides)
+    rate = best_rate(task.make_train(task.optimizer("adam"), **overrides), key, cfg.total_timesteps)
     print(f"{'PPO+Adam Craftax-Classic, hidden 64':<40}{rate:>14,.0f}")
     env, params = make(cfg.env)
     shape = {"num_envs": cfg.num_envs, "num_steps": cfg.num_steps * updates}

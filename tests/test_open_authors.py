@@ -28,7 +28,7 @@ def test_a_swept_baseline_trains_at_its_sweeps_best_rate_and_results_name_their_
     experiment = experiments.get("open_authors_minatar")
     default = get_task("breakout").default_learning_rate("lion")
 
-    def rigged_sweep(task, optimizer, lr_factors, keys, steps, a2c_envs=None):
+    def rigged_sweep(task, optimizer, lr_factors, keys, steps, a2c_envs=None, overrides=None):
         # 3x the default wins clearly; the others are worse than it on every seed
         rates = default * np.asarray(lr_factors)
         wins = np.where(np.isclose(rates, 3 * default), 10.0, 1.0)

@@ -74,7 +74,7 @@ class CraftaxClassic(environment.Environment):
         obs_st, state_st, reward, terminated, _ = jax.vmap(self.step_env, in_axes=(0, 0, 0, None))(
             keys, state, action, params
         )
-        truncated = jax.vmap(self.is_truncated, in_axes=(0, None))(state_st, params)
+        truncated = self.is_truncated(state_st, params)  # elementwise: the batch as it is
         done = jnp.logical_or(terminated, truncated)
         pool = max(1, keys.shape[0] // self.reset_ratio)
         pool_keys = jax.random.split(jax.random.fold_in(keys[0], 1), pool)  # apart from env 0's step key

@@ -17,8 +17,6 @@ stored sweep; one stored piece per optimizer.
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import pandas as pd
 
@@ -26,8 +24,7 @@ from ..config import Config, config, setting
 from ..envs import GRIDWORLD_DISTRIBUTIONS
 from ..evaluation import training_curves
 from ..optim.catalog import AUTHORS_LABEL, AUTHORS_MULTI_LABEL, label
-from ..optim.checkpoints import AUTHORS_OPEN, authors_open_path, load_authors_open
-from ..optim.open import OPEN
+from ..optim.checkpoints import AUTHORS_OPEN, authors_open_optimizer, authors_open_path
 from ..repro.registry import Experiment, one_update_per_task, register, updates
 from ..tasks import MINATAR_TASKS, get_task
 from .inner_loop import LR_FACTORS, best_learning_rates, sweep_table
@@ -82,14 +79,14 @@ def authors_open_minatar(cfg: AuthorsOpenConfig, seed: int):
     for task, steps in zip(cfg.tasks, cfg.total_timesteps):
         for name in cfg.optimizers:
             if name in AUTHORS_VECTORS:
-                meta_params, size = load_authors_open(vector_of(name, task))
-                optimizer, display = functools.partial(OPEN, size=size), AUTHORS_LABELS[name]
+                optimizer, meta_params = authors_open_optimizer(vector_of(name, task))
+                display = AUTHORS_LABELS[name]
                 curves.append(training_curves(task, optimizer, keys, steps, meta_params=meta_params, optimizer=display))
                 continue
             rate = get_task(task).baseline_learning_rate(name)  # Adam's: the authors' tuned one
             if name in SWEPT:
-                sweeps.append(sweep_table(task, name, cfg.lr_factors, sweep_keys, cfg.sweep_timesteps))
-                rate = float(best_learning_rates(sweeps[-1])["learning_rate"].iloc[0])
+                sweep, rate = swept_rate(task, name, cfg, sweep_keys)
+                sweeps.append(sweep)
             rates.append({"task": task, "optimizer": label(name), "learning_rate": rate})
             optimizer = get_task(task).optimizer(name, learning_rate=rate)
             curves.append(training_curves(task, optimizer, keys, steps, optimizer=label(name)))
@@ -104,14 +101,28 @@ def authors_open_minatar(cfg: AuthorsOpenConfig, seed: int):
     return tables, {}
 
 
+def swept_rate(
+    task: str, name: str, cfg: AuthorsOpenConfig | AuthorsCraftaxConfig, keys: jax.Array, overrides: dict | None = None
+) -> tuple[pd.DataFrame, float]:
+    """Hand-designed ``name``'s learning-rate sweep on ``task`` (``cfg``'s sweep settings, one run
+    per key, the task's config with ``overrides``) and its best rate."""
+    sweep = sweep_table(task, name, cfg.lr_factors, keys, cfg.sweep_timesteps, overrides=overrides)
+    return sweep, float(best_learning_rates(sweep)["learning_rate"].iloc[0])
+
+
 SWEEP_FIELDS = ("sweep_timesteps", "lr_factors", "sweep_seeds")
 
 
+def default_sweep(config_class: type[Config]) -> dict:
+    """``config_class``'s default sweep settings: what the pieces of an optimizer that is not swept
+    carry whatever the config's, so that retuning a sweep leaves their stored results valid."""
+    return {field: getattr(config_class(), field) for field in SWEEP_FIELDS}
+
+
 def per_task_and_optimizer(cfg: AuthorsOpenConfig) -> list[dict]:
-    """One piece per (task, optimizer): 40-100 minutes each on 2 cores at ``cpu`` scale. The
-    pieces of optimizers that are not swept carry the default sweep settings whatever the
-    config's, so that retuning RMSProp and Lion leaves their stored results valid."""
-    unswept = {field: getattr(AuthorsOpenConfig(), field) for field in SWEEP_FIELDS}
+    """One piece per (task, optimizer): 40-100 minutes each on 2 cores at ``cpu`` scale; see
+    :func:`default_sweep` for the unswept ones."""
+    unswept = default_sweep(AuthorsOpenConfig)
     return [
         {"tasks": (task,), "total_timesteps": (steps,), "optimizers": (name,), **({} if name in SWEPT else unswept)}
         for task, steps in zip(cfg.tasks, cfg.total_timesteps)
@@ -185,8 +196,7 @@ def authors_open_gridworld(cfg: AuthorsGridworldConfig, seed: int):
     trainers = []  # (optimizer, meta-parameters, label): the same on every level set
     for name in cfg.optimizers:
         if name == "open_authors":
-            meta_params, size = load_authors_open("gridworld")
-            trainers.append((functools.partial(OPEN, size=size), meta_params, AUTHORS_LABEL))
+            trainers.append((*authors_open_optimizer("gridworld"), AUTHORS_LABEL))
         else:
             trainers.append((get_task("gridworld").optimizer(name), None, label(name)))
     curves = []
@@ -264,13 +274,9 @@ def authors_open_craftax(cfg: AuthorsCraftaxConfig, seed: int):
     curves, tables = [], {}
     for name in cfg.optimizers:
         if name == "open_authors":
-            meta_params, size = load_authors_open("gridworld")
-            optimizer, display = functools.partial(OPEN, size=size), AUTHORS_LABEL
+            (optimizer, meta_params), display = authors_open_optimizer("gridworld"), AUTHORS_LABEL
         else:
-            sweep = sweep_table(
-                "craftax", name, cfg.lr_factors, sweep_keys, cfg.sweep_timesteps, overrides=cfg.overrides
-            )
-            rate = float(best_learning_rates(sweep)["learning_rate"].iloc[0])
+            sweep, rate = swept_rate("craftax", name, cfg, sweep_keys, cfg.overrides)
             tables["sweep"] = sweep
             tables["rates"] = pd.DataFrame([{"task": "craftax", "optimizer": label(name), "learning_rate": rate}])
             optimizer, meta_params, display = get_task("craftax").optimizer(name, learning_rate=rate), None, label(name)
@@ -307,15 +313,12 @@ register(
         },
         compute=authors_open_craftax,
         inputs=checksums,
-        # OPEN's piece carries the default sweep settings whatever the config's: retuning Adam leaves it valid.
         pieces=lambda cfg: [
-            {
-                "optimizers": (o,),
-                **({} if o == "adam" else {f: getattr(AuthorsCraftaxConfig(), f) for f in SWEEP_FIELDS}),
-            }
-            for o in cfg.optimizers
+            {"optimizers": (o,), **({} if o == "adam" else default_sweep(AuthorsCraftaxConfig))} for o in cfg.optimizers
         ],
-        smoke=lambda cfg: {"total_timesteps": cfg.num_envs * 16, "sweep_timesteps": cfg.num_envs * 16},
+        smoke=lambda cfg: dict.fromkeys(
+            ("total_timesteps", "sweep_timesteps"), cfg.num_envs * get_task("craftax").config.num_steps
+        ),
         requires=missing_vectors,
     )
 )

@@ -9,7 +9,6 @@ tuned Adam's final return is the fitness normaliser.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
@@ -23,8 +22,7 @@ from ..evaluation import learning_rate_sweep, training_curves
 from ..meta.es import ESConfig, resumable_meta_train
 from ..meta.es_problem import InnerTask
 from ..optim.catalog import AUTHORS_LABEL, ES_TRAINED, label, learned, untrained_label
-from ..optim.checkpoints import authors_open_path, flat_meta_params, load_authors_open
-from ..optim.open import OPEN
+from ..optim.checkpoints import authors_open_optimizer, authors_open_path, flat_meta_params
 from ..repro.registry import Experiment, one_update_per_task, register
 from ..tasks import INNER_SHAPES, MINATAR_TASKS, TASKS, get_task
 
@@ -130,8 +128,7 @@ class Evaluator:
     def authors(self, task: str) -> None:
         """The authors' published OPEN for ``task``, where it is one of :data:`AUTHORS_TASKS` and present."""
         if task in AUTHORS_TASKS and authors_open_path(task).is_file():
-            meta_params, size = load_authors_open(task)
-            self.run(AUTHORS_LABEL, functools.partial(OPEN, size=size), meta_params)
+            self.run(AUTHORS_LABEL, *authors_open_optimizer(task))
 
 
 def normaliser(adam_return: float, task: str, steps: int) -> float:

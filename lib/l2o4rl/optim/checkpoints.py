@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,13 @@ def load_authors_open(name: str) -> tuple[dict[str, Any], str]:
     if hashlib.sha256(path.read_bytes()).hexdigest() != AUTHORS_OPEN[name]:
         raise ConfigError(f"{path} is not the authors' published {path.name} (its SHA-256 differs): {fetch}")
     return load_open_checkpoint(path)
+
+
+def authors_open_optimizer(name: str) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+    """The authors' published OPEN ``name`` as ``(build, meta_params)``: ``build(meta_params)`` is the
+    optax transformation (OPEN at the vector's size), as a learned optimizer's evaluation takes it."""
+    meta_params, size = load_authors_open(name)
+    return functools.partial(OPEN, size=size), meta_params
 
 
 def flat_meta_params(meta_params: Any) -> np.ndarray:
