@@ -29,9 +29,10 @@
 #   best rate of a sweep (0.1x-10x the game's Adam rate, Lion's divided by 3; 2 seeds of 2e6
 #   steps each at `cpu` scale, stored beside the runs).
 # - **Scores**: a run's final return (mean over its last 10% of updates) divided by the
-#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Breakout 50.08); IQM, mean and
-#   optimality gap over games with stratified-bootstrap 95% intervals, as the paper reports.
-#   Our own Adam's score is itself a check of our inner loop: near 1 if our PPO trains as theirs.
+#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Asterix 15.04, Breakout 50.08);
+#   IQM, mean and optimality gap over games with stratified-bootstrap 95% intervals, as the
+#   paper reports. Our own Adam's score is itself a check of our inner loop: near 1 if our PPO
+#   trains as theirs.
 #
 # | scale | games | seeds | steps |
 # |---|---|---|---|
@@ -140,29 +141,35 @@ fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", nco
 save_figure(fig, figures_dir, "open_authors_minatar")
 
 # %% [markdown]
-# ## What holds at `cpu` scale (Breakout so far, 4 seeds of 1e7 steps)
-# - **OPEN beats tuned Adam, RMSProp and Lion on Breakout, as in the paper.** The authors'
-#   `breakout_OPEN.npy` reaches 1.31x the authors' Adam return (IQM 1.33, 95% interval
-#   1.11-1.46), and every one of its 4 seeds ends above the authors' Adam; our Adam at their
-#   settings reaches 0.85x (IQM 0.89), RMSProp at its best swept rate (3e-3, 0.3x the default;
-#   2 seeds of 2e6 steps per rate) 0.50x, Lion at its best (1e-3, 3x its default) 0.16x.
-# - **Our inner loop trains as theirs.** Our PPO with the authors' Adam settings ends at 43 on
-#   Breakout against their 50.1: a ratio of 0.85 whose seeds span 0.46-1.18, so within seed
-#   noise of theirs (4 seeds; the paper's 16 would narrow it).
-# - **Not yet run here**: Asterix, Freeway and SpaceInvaders, and the multi-task vector
-#   (each a stored piece of 13-100 minutes on 2 cores; the `paper` config lists them all, and the
-#   `cpu` config grows as they are stored).
+# ## What holds at `cpu` scale (Asterix and Breakout so far, 4 seeds of 1e7 steps)
+# - **OPEN beats tuned Adam, RMSProp and Lion on both games, as in the paper.** The authors'
+#   single-game optimizers reach 2.53x the authors' Adam return on Asterix (38.1 against 15.0)
+#   and 1.31x on Breakout, every seed above 1 on both (Asterix 2.33-2.70, Breakout 1.11-1.46);
+#   over the two games their IQM is 1.93 (95% stratified interval 1.80-2.03). Our Adam at the
+#   authors' settings reaches IQM 0.76 (0.62-0.91); RMSProp and Lion at the best rates of their
+#   sweeps (2 seeds of 2e6 steps per rate; Asterix 9e-4 and 3e-4, Breakout 3e-3 and 1e-3)
+#   0.66 (0.61-0.71) and 0.35 (0.23-0.52).
+# - **Our inner loop trains as theirs on Breakout, somewhat below on Asterix.** Our PPO with
+#   the authors' Adam settings ends at 43 on Breakout against their 50.1 (0.85; seeds
+#   0.46-1.18, within seed noise) and at 10.7 on Asterix against their 15.0 (0.71; seeds
+#   0.61-0.84, all four below theirs). The Asterix shortfall is below a factor of 1.5 and far
+#   from OPEN's margin, but not within our seeds' spread: with 4 seeds against their 16 we
+#   cannot say whether it is their seeds' spread or a difference in the inner loop.
+# - **Not yet run here**: Freeway and SpaceInvaders, and the multi-task vector (each a stored
+#   piece of 13-100 minutes on 2 cores; the `paper` config lists them all, and the `cpu` config
+#   grows as they are stored).
 
 # %%
 if scale == "cpu":
-    mean = scores.groupby("optimizer")["normalised"].mean()
-    assert mean["OPEN (authors)"] > 1.2 and mean["OPEN (authors)"] > mean["Adam"] + 0.3, mean
+    by_game = scores.groupby(["task", "optimizer"])["normalised"].mean().unstack()
+    opens = by_game["OPEN (authors)"]
+    assert (opens > 1.2).all() and (opens > by_game["Adam"] + 0.3).all(), by_game  # on every game
     opened = scores[scores["optimizer"] == "OPEN (authors)"]
-    assert (opened["normalised"] > 1).all(), opened  # every seed above the authors' Adam
+    assert (opened["normalised"] > 1).all(), opened  # every seed of every game above the authors' Adam
     low = intervals.set_index(["algorithm", "aggregate"]).loc[("OPEN (authors)", "IQM"), "low"]
     assert low > 1, low
-    assert 0.6 < our_adam.loc["breakout", "ratio"] < 1.25, our_adam  # our inner loop near theirs
-    for rival in ("RMSProp", "Lion"):
+    assert our_adam["ratio"].between(0.6, 1.25).all(), our_adam  # our inner loop near theirs on every game
+    for rival in ("Adam", "RMSProp", "Lion"):
         high = intervals.set_index(["algorithm", "aggregate"]).loc[(rival, "IQM"), "high"]
         assert high < low, (rival, high, low)  # its interval wholly below OPEN's
 

@@ -152,8 +152,8 @@ register(
             # The pieces stored so far (each about an hour on 2 cores); it grows to the paper's
             # games and optimizers as more are computed and committed.
             "cpu": AuthorsOpenConfig(
-                tasks=("breakout",),
-                total_timesteps=(10_000_000,),
+                tasks=("asterix", "breakout"),
+                total_timesteps=(10_000_000, 10_000_000),
                 optimizers=("open_authors", "adam", "rmsprop", "lion"),
             ),
             "paper": AuthorsOpenConfig(seeds=16, sweep_timesteps=10_000_000, sweep_seeds=3),
