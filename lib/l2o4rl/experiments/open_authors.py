@@ -299,12 +299,13 @@ register(
         notebook="07_open_authors",
         figures=("open_authors_craftax",),
         configs={
+            # Each env still runs 512 steps, long enough for episodes to end (the scores need them).
             "quick": AuthorsCraftaxConfig(
-                total_timesteps=8_192,
-                num_envs=16,
+                total_timesteps=4_096,
+                num_envs=8,
                 hidden=16,
                 seeds=2,
-                sweep_timesteps=8_192,
+                sweep_timesteps=4_096,
                 lr_factors=(1.0, 10.0),
                 sweep_seeds=1,
             ),
