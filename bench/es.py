@@ -97,7 +97,9 @@ def main() -> None:
 
     # The same population of inner runs, each trained with the task's tuned Adam instead.
     keys = jax.random.split(jax.random.key(4), args.population)
-    adam_run = inner_task(args.timesteps).final_return(get_task(args.task).optimizer("adam"))
+    inner = inner_task(args.timesteps)
+    task = get_task(args.task)
+    adam_run = inner.final_return(task.optimizer("adam", task.at(**inner.overrides)))
     adam = jax.jit(jax.vmap(adam_run)).lower(keys).compile()
     adam_s = best(lambda: adam(keys))
 

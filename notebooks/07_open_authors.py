@@ -27,9 +27,10 @@
 #   (authors)" the larger one (3,571 values) meta-trained on several tasks.
 # - **Baselines**: Adam with the authors' tuned settings (SPEC 2.4); RMSProp and Lion at the
 #   best rate of a sweep (0.1x-10x the game's Adam rate, Lion's divided by 3; 2 seeds of 2e6
-#   steps each at `cpu` scale, stored beside the runs).
+#   steps each at `cpu` scale, stored beside the runs). On Asterix every baseline's rate falls
+#   linearly to 0 over its run, as the authors' config anneals it (README, row 23).
 # - **Scores**: a run's final return (mean over its last 10% of updates) divided by the
-#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Asterix 15.04, Breakout 50.08);
+#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Asterix 15.04, Breakout 50.08, Freeway 61.84);
 #   IQM, mean and optimality gap over games with stratified-bootstrap 95% intervals, as the
 #   paper reports. Our own Adam's score is itself a check of our inner loop: near 1 if our PPO
 #   trains as theirs.
@@ -37,7 +38,7 @@
 # | scale | games | seeds | steps |
 # |---|---|---|---|
 # | `quick` | Breakout | 2 | 16k: exercises the code only |
-# | `cpu` | the games stored so far (see below) | 4 | 1e7, the paper's |
+# | `cpu` | Asterix, Breakout, Freeway (the games stored so far) | 4 | 1e7, the paper's |
 # | `paper` | the four MinAtar games | 16 | 1e7; sweeps of 3 seeds at 1e7 |
 #
 # **The authors' files.** The project does not ship the authors' vectors. Computing this
@@ -141,34 +142,42 @@ fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", nco
 save_figure(fig, figures_dir, "open_authors_minatar")
 
 # %% [markdown]
-# ## What holds at `cpu` scale (Asterix and Breakout so far, 4 seeds of 1e7 steps)
-# - **OPEN beats tuned Adam, RMSProp and Lion on both games, as in the paper.** The authors'
-#   single-game optimizers reach 2.53x the authors' Adam return on Asterix (38.1 against 15.0)
-#   and 1.31x on Breakout, every seed above 1 on both (Asterix 2.33-2.70, Breakout 1.11-1.46);
-#   over the two games their IQM is 1.93 (95% stratified interval 1.80-2.03). Our Adam at the
-#   authors' settings reaches IQM 0.76 (0.62-0.91); RMSProp and Lion at the best rates of their
-#   sweeps (2 seeds of 2e6 steps per rate; Asterix 9e-4 and 3e-4, Breakout 3e-3 and 1e-3)
-#   0.66 (0.61-0.71) and 0.35 (0.23-0.52).
-# - **Our inner loop trains as theirs on Breakout, somewhat below on Asterix.** Our PPO with
-#   the authors' Adam settings ends at 43 on Breakout against their 50.1 (0.85; seeds
-#   0.46-1.18, within seed noise) and at 10.7 on Asterix against their 15.0 (0.71; seeds
-#   0.61-0.84, all four below theirs). The Asterix shortfall is below a factor of 1.5 and far
-#   from OPEN's margin, but not within our seeds' spread: with 4 seeds against their 16 we
-#   cannot say whether it is their seeds' spread or a difference in the inner loop.
-# - **Not yet run here**: Freeway and SpaceInvaders, and the multi-task vector (each a stored
-#   piece of 13-100 minutes on 2 cores; the `paper` config lists them all, and the `cpu` config
-#   grows as they are stored).
+# ## What holds at `cpu` scale (Asterix, Breakout and Freeway so far, 4 seeds of 1e7 steps)
+# - **OPEN beats tuned Adam, RMSProp and Lion on all three games, as in the paper.** The
+#   authors' single-game optimizers reach 2.53x the authors' Adam return on Asterix (38.1
+#   against 15.0), 1.31x on Breakout and 1.03x on Freeway, every seed above 1 (Asterix
+#   2.33-2.70, Breakout 1.11-1.46, Freeway 1.01-1.05). Freeway's returns sit near the game's
+#   ceiling for every optimizer (Adam 0.97, RMSProp 0.93, Lion 0.94), so OPEN's margin there is
+#   small, as in the paper, but its worst seed beats every other optimizer's best. Over the
+#   three games OPEN's IQM is 1.44 (95% stratified interval 1.35-1.54); our Adam at the
+#   authors' settings 0.95 (0.84-1.01); RMSProp and Lion at the best rates of their sweeps (2
+#   seeds of 2e6 steps per rate; Asterix 3e-3 and 3e-4, Breakout 3e-3 and 1e-3, Freeway 1e-3
+#   and 3.3e-4) 0.72 (0.65-0.82) and 0.62 (0.54-0.65).
+# - **Our inner loop trains as theirs.** Our PPO with the authors' Adam settings ends at 0.89x
+#   their Asterix return (13.3 against 15.0; seeds 0.67-1.11), 0.85x on Breakout (43 against
+#   50.1; seeds 0.46-1.18) and 0.97x on Freeway (60.3 against 61.8; seeds 0.967-0.980): within
+#   our seeds' spread on Asterix and Breakout, 2.5% below theirs on Freeway, whose seeds barely
+#   differ. Asterix's Adam anneals its rate to 0 over the run, as the authors' config does
+#   (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
+# - **Not yet run here**: SpaceInvaders and the multi-task vector (each a stored piece of
+#   15-100 minutes on 2 cores; the `paper` config lists them all, and the `cpu` config grows as
+#   they are stored).
 
 # %%
 if scale == "cpu":
     by_game = scores.groupby(["task", "optimizer"])["normalised"].mean().unstack()
-    opens = by_game["OPEN (authors)"]
-    assert (opens > 1.2).all() and (opens > by_game["Adam"] + 0.3).all(), by_game  # on every game
+    opens, rivals = by_game["OPEN (authors)"], by_game.drop(columns="OPEN (authors)")
+    # OPEN's lead over the best rival on each game: large on Asterix and Breakout, small on
+    # Freeway, where every optimizer ends near the game's ceiling (a game without a margin fails)
+    margins = pd.Series({"asterix": 0.3, "breakout": 0.3, "freeway": 0.03}).reindex(opens.index)
+    assert (opens - rivals.max(axis=1) > margins).all(), by_game
     opened = scores[scores["optimizer"] == "OPEN (authors)"]
     assert (opened["normalised"] > 1).all(), opened  # every seed of every game above the authors' Adam
+    freeway = scores[scores["task"] == "freeway"].groupby("optimizer")["normalised"]
+    assert freeway.min()["OPEN (authors)"] > freeway.max().drop("OPEN (authors)").max(), freeway.describe()
     low = iqm.loc["OPEN (authors)", "low"]  # the figure's IQM intervals
     assert low > 1, low
-    assert our_adam["ratio"].between(0.6, 1.25).all(), our_adam  # our inner loop near theirs on every game
+    assert our_adam["ratio"].between(0.8, 1.25).all(), our_adam  # our inner loop near theirs on every game
     for rival in ("Adam", "RMSProp", "Lion"):
         assert iqm.loc[rival, "high"] < low, iqm  # its interval wholly below OPEN's
 

@@ -199,6 +199,27 @@ def test_a_new_revision_of_a_task_stales_only_the_results_that_name_it(tmp_path,
     assert "inputs" not in result.provenance["pieces"][1]
 
 
+def test_a_baselines_revision_stales_only_the_pieces_that_train_a_hand_designed_optimizer(monkeypatch):
+    import dataclasses
+
+    from l2o4rl.experiments import EXPERIMENTS
+    from l2o4rl.repro.registry import task_revisions
+    from l2o4rl.tasks import TASKS
+
+    monkeypatch.setitem(TASKS, "gridworld", dataclasses.replace(TASKS["gridworld"], baseline_revision=1))
+
+    minatar = EXPERIMENTS["open_authors_minatar"].config("cpu")
+    piece = lambda *names: task_revisions(minatar.replace(tasks=("asterix",), total_timesteps=(1,), optimizers=names))  # noqa: E731
+    assert piece("open_authors") == ""  # the published optimizer's runs stay current
+    assert piece("adam") == piece("open_authors", "lion") == "asterix:baselines1"
+    assert task_revisions(minatar.replace(tasks=("breakout",), total_timesteps=(1,), optimizers=("adam",))) == ""
+    gridworld = EXPERIMENTS["open_authors_gridworld"].config("cpu")  # the task is its class's, not a field
+    assert task_revisions(gridworld.replace(optimizers=("adam",))) == "gridworld:baselines1"
+    assert task_revisions(gridworld.replace(optimizers=("open_authors",))) == ""
+    # the ES's fitness divides by Adam's return: its runs train a baseline
+    assert task_revisions(EXPERIMENTS["open_es_gridworld"].config("cpu")) == "gridworld:baselines1"
+
+
 def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):
     from l2o4rl.repro.registry import Experiment
 

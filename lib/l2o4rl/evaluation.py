@@ -75,7 +75,8 @@ def learning_rate_sweep(
     settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
 
     def returns(rate, key, params):
-        return task.make_train(task.optimizer(name, learning_rate=rate), **settings)(key, params)[1]["episode_return"]
+        optimizer = task.optimizer(name, task.at(**settings), learning_rate=rate)
+        return task.make_train(optimizer, **settings)(key, params)[1]["episode_return"]
 
     sweep = jax.jit(jax.vmap(jax.vmap(returns, (None, 0, 0)), (0, None, None)))
     return np.asarray(sweep(jnp.asarray(rates), keys, env_params))
@@ -107,11 +108,9 @@ def record_agent(
     scores are the mean return over the first and the last :func:`~.analysis.curves.final_window` updates."""
     task = get_task(task_name)
     # The gradients an agent sees in the authors' setting, not at a baseline's swept rate.
+    settings = {"total_timesteps": timesteps, "record_gradients": record, **task.scaled(a2c_envs)}
     agent = task.make_agent(
-        task.optimizer(optimizer, learning_rate=task.learning_rate),
-        total_timesteps=timesteps,
-        record_gradients=record,
-        **task.scaled(a2c_envs),
+        task.optimizer(optimizer, task.at(**settings), learning_rate=task.learning_rate), **settings
     )
     train = make_train(agent)
     _, metrics = jax.jit(jax.vmap(train))(keys)

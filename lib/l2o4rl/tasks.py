@@ -19,9 +19,9 @@ import optax
 from .agents.a2c import A2C, A2CConfig
 from .agents.base import OnPolicyAgent, OnPolicyConfig, make_train
 from .agents.ppo import PPO, PPOConfig
-from .config import check_choice
+from .config import ConfigError, check_choice
 from .envs import LPG_GRIDWORLDS
-from .optim.baselines import LION_LR_DIVISOR, baseline
+from .optim.baselines import LION_LR_DIVISOR, baseline, linear_anneal
 
 # Envs of an A2C task at the quick and cpu scales: the authors' 512 (64 on Catch) would leave a CPU
 # budget of 1e6 steps under 100 updates; every notebook that uses it says so.
@@ -43,9 +43,17 @@ class Task:
     mix_learning_rate: float | None = None
     # Env steps every episode lasts (no earlier end): a run shorter than this reports no return.
     episode_steps: int | None = None
+    # The authors anneal hand-designed optimizers' rates linearly to 0 over a run (PureJaxRL's
+    # ANNEAL_LR; OPEN's configs.py sets it for Asterix and the gridworld): their Adam normaliser was
+    # trained so, and so is every baseline here. A learned optimizer has no rate to anneal. (The
+    # gridworld's stored results are not yet recomputed with it, so it does not anneal yet.)
+    anneal_lr: bool = False
     # Bumped when a fix changes what the task trains (its agent's settings): every stored result of
     # an experiment naming the task is then stale (repro.registry records it), the others stay.
     revision: int = 0
+    # Bumped when a fix changes how hand-designed optimizers train on the task (1: anneal_lr), not
+    # its agent: only stored results that train one (an Adam normaliser, say) are then stale.
+    baseline_revision: int = 0
 
     @property
     def agent(self) -> str:
@@ -69,10 +77,25 @@ class Task:
         """Hand-designed optimizer ``name``'s learning rate on this task: swept, else the default."""
         return self.tuned.get(name, self.default_learning_rate(name))
 
-    def optimizer(self, name: str, **settings: Any) -> optax.GradientTransformation:
-        """A hand-designed optimizer at its tuned learning rate on this task (Adam with its tuned betas)."""
-        tuned = {"learning_rate": self.baseline_learning_rate(name), **(self.adam if name == "adam" else {})}
-        return baseline(name, **{**tuned, **settings})
+    def optimizer(self, name: str, run: OnPolicyConfig | None = None, **settings: Any) -> optax.GradientTransformation:
+        """A hand-designed optimizer at its tuned learning rate on this task (Adam with its tuned betas).
+        On a task that anneals the rate (:attr:`anneal_lr`) it needs ``run``, the agent config it will
+        train (e.g. ``task.at(total_timesteps=...)``), whose updates the rate anneals over."""
+        settings = {
+            "learning_rate": self.baseline_learning_rate(name),
+            **(self.adam if name == "adam" else {}),
+            **settings,
+        }
+        if self.anneal_lr:
+            if run is None:
+                raise ConfigError(
+                    f"task {self.name!r} anneals {name}'s learning rate over a run: pass "
+                    f"run=get_task({self.name!r}).at(total_timesteps=...), the config the agent trains with"
+                )
+            settings["learning_rate"] = linear_anneal(
+                settings["learning_rate"], run.num_updates, run.optimizer_steps_per_update
+            )
+        return baseline(name, **settings)
 
     def make_agent(self, optimizer: optax.GradientTransformation, **overrides: Any) -> OnPolicyAgent:
         """The task's agent (its config with ``overrides``) trained by ``optimizer``."""
@@ -215,7 +238,13 @@ TASKS: dict[str, Task] = {
         _lpg("big_sparse_long", 1e1, 1e-3),
         _lpg("big_dense_long", 1.0, 3e-3),
         Task(
-            "asterix", PPOConfig(env="Asterix-MinAtar", **_MINATAR), 3e-3, {"b1": 0.9, "b2": 0.999}, adam_return=15.04
+            "asterix",
+            PPOConfig(env="Asterix-MinAtar", **_MINATAR),
+            3e-3,
+            {"b1": 0.9, "b2": 0.999},
+            adam_return=15.04,
+            anneal_lr=True,
+            baseline_revision=1,
         ),
         Task(
             "freeway",

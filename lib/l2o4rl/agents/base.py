@@ -73,6 +73,11 @@ class OnPolicyConfig(Config):
     def num_updates(self) -> int:
         return self.total_timesteps // self.steps_per_update
 
+    @property
+    def optimizer_steps_per_update(self) -> int:
+        """Optimizer steps an update takes (one per minibatch of each pass over the rollout)."""
+        return 1
+
 
 class AgentState(NamedTuple):
     params: dict[str, Any]  # one entry per network, e.g. {"actor": ..., "critic": ...}

@@ -55,6 +55,10 @@ class PPOConfig(OnPolicyConfig):
                 f"{self.steps_per_update}"
             )
 
+    @property
+    def optimizer_steps_per_update(self) -> int:
+        return self.update_epochs * self.num_minibatches
+
 
 class PPO(OnPolicyAgent):
     def __init__(self, cfg: PPOConfig, optimizer: optax.GradientTransformation, env=None, env_params=None):

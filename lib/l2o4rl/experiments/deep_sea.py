@@ -35,6 +35,7 @@ NOISE = "optimizer_noise_scale"  # the metric OPEN's runs record
 
 @config
 class DeepSeaConfig(ESConfig):
+    implicit_tasks = (TASK,)
     train_sizes: tuple[int, ...] = setting((4, 6, 8, 10), doc="Deep Sea sizes ES trains on, one inner task each")
     eval_sizes: tuple[int, ...] = setting((4, 6, 8, 10, 12, 14), doc="sizes the trained optimizers are evaluated on")
     total_timesteps: int = setting(16_384, ge=1, doc="inner PPO budget at every size")

@@ -116,7 +116,9 @@ class Evaluator:
                     )[..., -1]
                     candidates = candidates[[int(np.nanargmax(np.nanmean(sweep, axis=1)))]]
                 rates[name] = float(candidates[0])
-            curves = self.run(label(name), get_task(self.task).optimizer(name, learning_rate=rates[name]))
+            task = get_task(self.task)
+            run = task.at(total_timesteps=self.steps, **self.overrides)
+            curves = self.run(label(name), task.optimizer(name, run, learning_rate=rates[name]))
             if name == "adam":
                 adam = float(final_returns(curves).mean())
         return adam, rates

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import optax
 
 from ..config import ConfigError, check_choice
@@ -26,6 +27,12 @@ _ALLOWED = {
     "sgd": ("learning_rate", "momentum"),
     "lion": ("learning_rate", "b1", "b2", "weight_decay"),
 }
+
+
+def linear_anneal(learning_rate: float | jax.Array, updates: int, steps_per_update: int) -> optax.Schedule:
+    """PureJaxRL's ``ANNEAL_LR``: the rate falls linearly from ``learning_rate`` towards 0 over a run's
+    ``updates``, constant within each update's ``steps_per_update`` optimizer steps."""
+    return lambda count: learning_rate * (1.0 - (count // steps_per_update) / updates)
 
 
 def baseline(name: str, **settings: Any) -> optax.GradientTransformation:

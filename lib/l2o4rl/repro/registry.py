@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCALES, Config, ConfigError, check_choice, check_scale
+from ..optim.baselines import BASELINES
 from ..tasks import TASKS, get_task
 from .store import Result, ResultStore, cached
 
@@ -155,14 +156,26 @@ BUDGETS = frozenset(
 
 def task_revisions(cfg: Config) -> str:
     """``"task:revision,..."`` for the tasks ``cfg`` names (the names in its ``task``/``tasks``
-    fields and any ``*_task``/``*_tasks`` field) whose :attr:`l2o4rl.tasks.Task.revision` is not
-    0; "" when none has one."""
-    names: list[str] = []
-    for key, value in cfg.to_dict().items():
+    fields, any ``*_task``/``*_tasks`` field and its class's ``implicit_tasks``) whose
+    :attr:`l2o4rl.tasks.Task.revision` is not 0, and ``"task:baselines<n>"`` for their
+    :attr:`~l2o4rl.tasks.Task.baseline_revision` where ``cfg`` trains a hand-designed optimizer;
+    "" when none has one."""
+    values = cfg.to_dict()
+    names: list[str] = list(getattr(cfg, "implicit_tasks", ()))  # a config class that trains one fixed task
+    for key, value in values.items():
         if key in ("task", "tasks") or key.endswith(("_task", "_tasks")):
-            values = value if isinstance(value, (list, tuple)) else [value]
-            names += [v for v in values if isinstance(v, str)]  # not a flag such as OpenESConfig.multi_task
-    return ",".join(sorted({f"{n}:{TASKS[n].revision}" for n in names if n in TASKS and TASKS[n].revision}))
+            value = value if isinstance(value, (list, tuple)) else [value]
+            names += [v for v in value if isinstance(v, str)]  # not a flag such as OpenESConfig.multi_task
+    # A config that lists no optimizers may train any: only one whose lists name no hand-designed one
+    # (e.g. a piece of a learned optimizer alone) keeps its results through a baselines' fix.
+    listed = [name for key in ("optimizers", "baselines") if key in values for name in values[key]]
+    trains_baselines = not any(key in values for key in ("optimizers", "baselines")) or bool(
+        set(listed) & set(BASELINES)
+    )
+    tasks = [TASKS[n] for n in names if n in TASKS]
+    revisions = {f"{t.name}:{t.revision}" for t in tasks if t.revision}
+    revisions |= {f"{t.name}:baselines{t.baseline_revision}" for t in tasks if t.baseline_revision and trains_baselines}
+    return ",".join(sorted(revisions))
 
 
 def updates(tasks: Sequence[str], n: int = 2, a2c_envs: int | None = None) -> tuple[int, ...]:
