@@ -168,10 +168,8 @@ def task_revisions(cfg: Config) -> str:
             names += [v for v in value if isinstance(v, str)]  # not a flag such as OpenESConfig.multi_task
     # A config that lists no optimizers may train any: only one whose lists name no hand-designed one
     # (e.g. a piece of a learned optimizer alone) keeps its results through a baselines' fix.
-    listed = [name for key in ("optimizers", "baselines") if key in values for name in values[key]]
-    trains_baselines = not any(key in values for key in ("optimizers", "baselines")) or bool(
-        set(listed) & set(BASELINES)
-    )
+    lists = [values[key] for key in ("optimizers", "baselines") if key in values]
+    trains_baselines = not lists or any(name in BASELINES for names in lists for name in names)
     tasks = [TASKS[n] for n in names if n in TASKS]
     revisions = {f"{t.name}:{t.revision}" for t in tasks if t.revision}
     revisions |= {f"{t.name}:baselines{t.baseline_revision}" for t in tasks if t.baseline_revision and trains_baselines}
