@@ -224,10 +224,10 @@ save_figure(fig, figures_dir, "open_es_gridworld")
 # At `cpu` scale this part shows the machinery (antithetic task sampling, level sets, the
 # authors' checkpoint) but no claim: with 8k steps per run on 8 envs no optimizer learns these
 # gridworlds far above its start (mean final return on fresh `rand_all` levels: tuned Adam
-# 0.24, the authors' `gridworld_OPEN` 0.29, our OPEN 0.18, its untrained start 0.18), and 6
-# generations of 8 members leave the ES fitness flat (0.30 in the first and the last
-# generations). Our OPEN's lead on the dense layouts (0.32 against Adam's -0.07) rests on one
-# ES run of 6 generations and is not a claim. The in-distribution vs out-of-support
+# 0.24, the authors' `gridworld_OPEN` 0.29, our OPEN 0.23, its untrained start 0.18), and 6
+# generations of 8 members leave the ES fitness without a trend (population mean 0.35 in the
+# first generation, 0.86 in the fifth, -0.27 in the last). Out of support our OPEN ends at or
+# below its untrained start on every set. The in-distribution vs out-of-support
 # comparison needs the `paper` budget (3e7 steps per run).
 
 # %% [markdown]

@@ -129,7 +129,8 @@ coverage.round(3)
 
 # %% [markdown]
 # **What the `cpu` scale shows** (3 seeds, 1.5e5 steps per task, Brax backend `spring`; one
-# stored piece per task, 23 and 21 minutes on 2 cores). The `cpu` config runs Adam, RMSProp,
+# stored piece per task, 23 and 21 minutes alone on 2 cores, 54 beside each other and a third
+# job). The `cpu` config runs Adam, RMSProp,
 # the gridworld-trained Optim4RL and OPEN and their untrained starts; LinearOptim and L2L,
 # which notebook 04 shows failing on their own training task, are left to `paper` scale
 # (with brax.training's 5 x 256 value network each learned optimizer's PPO run costs 1.8x
@@ -137,8 +138,8 @@ coverage.round(3)
 #
 # | | random | Adam | RMSProp | Optim4RL | Optim4RL (untrained) | OPEN | OPEN (untrained) |
 # |---|---|---|---|---|---|---|---|
-# | inverted_pendulum | 23 | 431 | 380 | 26 | 176 | 9 | 7 |
-# | inverted_double_pendulum | 255 | 1581 | 929 | 270 | 627 | 90 | 82 |
+# | inverted_pendulum | 23 | 431 | 380 | 26 | 176 | 209 | 7 |
+# | inverted_double_pendulum | 255 | 1581 | 929 | 270 | 627 | 735 | 82 |
 #
 # - **The Optim4RL meta-trained only on the six gridworlds trains PPO on both Brax tasks above
 #   a random policy**, but only just (26 against 23, 270 against 255; every seed above):
@@ -152,9 +153,14 @@ coverage.round(3)
 #   that the gridworld-trained Optim4RL barely beats a random policy. The gradient support above
 #   says why this is plausible: 80-98% of the Brax gradients lie outside anything the
 #   gridworlds showed it.
-# - **OPEN does not transfer at this scale**: the `cpu` ES run on `rand_all` (notebook 05)
-#   ends below the random policy on both tasks, as its untrained start does. The paper's
-#   zero-shot transfer needs the paper-scale ES (a GPU).
+# - **This ES run's OPEN transfers; whether OPEN does at this scale is undecided.** The `cpu`
+#   ES run on `rand_all` (notebook 05) trains PPO on both tasks above a random policy in every
+#   seed and far above its untrained start (209 against 7 and 735 against 82; seeds 90-368 and
+#   597-884): 46% and 36% of Adam's margin over random, more than the gridworld-trained
+#   Optim4RL. But the previous ES run with the same config, whose only difference was the
+#   float order of the code at the time (README, open issues), ended below the random policy on
+#   both tasks (9 and 90). Two ES runs of 6 generations disagree, so this is one sample, not a
+#   claim; ES seeds (or the paper-scale ES, a GPU) would decide it.
 # - This reverses the earlier code's result (Optim4RL 440 and 1048, above Adam at the task's
 #   untuned learning rate): the fidelity fixes changed the Brax PPO (reward scaling without
 #   normalisation, brax.training's networks, unclipped value loss), the Optim4RL structure
@@ -167,8 +173,9 @@ coverage.round(3)
 # Optim4RL end above a random policy on every Brax task. At `paper` scale, the paper's
 # headline: Optim4RL's margin over random is at least a quarter of Adam's. At `cpu` scale,
 # what the text above says, so that it cannot go stale: Optim4RL's margin is under a quarter
-# of Adam's and every seed ends below its untrained start's mean; OPEN ends below the random
-# policy; and the gridworld gradients cover under half of each Brax task's.
+# of Adam's and every seed ends below its untrained start's mean; every OPEN seed ends above
+# the random policy and its untrained start's mean, below Adam's mean; and the gridworld
+# gradients cover under half of each Brax task's.
 
 # %%
 assert np.isfinite(final["value"]).all(), "every run ends with a finite return"
@@ -186,7 +193,11 @@ if scale != "quick":
             assert (seeds < means.loc["Optim4RL (untrained)", task]).all(), (
                 f"{task}: a gridworld-trained Optim4RL seed ends above its untrained start; update the text"
             )
-            assert means.loc["OPEN", task] < floors[task], f"{task}: OPEN now beats a random policy; update the text"
+            seeds = final[(final["task"] == task) & (final["optimizer"] == "OPEN")]["value"]
+            assert (seeds > max(floors[task], means.loc["OPEN (untrained)", task])).all(), (
+                f"{task}: an OPEN seed ends at or below the random policy or its untrained start; update the text"
+            )
+            assert means.loc["OPEN", task] < means.loc["Adam", task], f"{task}: OPEN now beats Adam; update the text"
 if scale == "cpu":
     brax_coverage = coverage[coverage["task"].isin(tasks)]["share_in_gridworld_range"]
     assert (brax_coverage < 0.5).all(), (

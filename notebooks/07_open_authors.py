@@ -188,7 +188,8 @@ if scale == "cpu":
 # LPG-style `sparse`, `dense` and `long` layouts and 13x13 mazes. Here every agent trains on a
 # fresh level of its set with the authors' gridworld PPO (1024 envs x 20 steps, 2 epochs of 16
 # minibatches, 16 tanh units; the paper's 3e7 steps), OPEN and Adam (the authors' tuned 1e-4,
-# b1 = b2 = 0.99) on the same levels and seeds. Each (level set, optimizer) is a stored piece.
+# b1 = b2 = 0.99, annealed linearly to 0 over the run as their configs do) on the same levels
+# and seeds. Each (level set, optimizer) is a stored piece.
 
 # %%
 grid = session.load("open_authors_gridworld")
@@ -212,13 +213,14 @@ gaps.round(3)  # final return (mean over the last 10% of updates); 95% paired bo
 
 # %% [markdown]
 # At `cpu` scale (8 seeds of 3e6 steps, a tenth of the paper's budget) OPEN ends above Adam on
-# every level set, in distribution and out of support, as in the paper; the paired interval is
-# above zero everywhere but on `dense`, where it reaches zero.
+# every level set, in distribution and out of support, as in the paper, and every paired
+# interval is above zero. Adam's annealed rate falls to 0 over these 3e6 steps, ten times
+# sooner than over the paper's 3e7: at a constant 1e-4 (before the annealing, README row 23)
+# Adam ended higher (`rand_all` 1.60 against 1.25 here) and OPEN still above it on every set.
 
 # %%
 if scale == "cpu":
-    assert (gaps["OPEN - Adam"] > 0).all(), gaps
-    assert (gaps.drop(index="dense")["low"] > 0).all(), gaps
+    assert (gaps["low"] > 0).all(), gaps
 
 # %%
 # Until every env has had time to end an episode (its level's longest), the completed episodes

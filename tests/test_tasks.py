@@ -16,9 +16,8 @@ def test_every_task_builds_its_agent_and_optimizers():
 
 
 def test_annealed_tasks_follow_the_authors_configs_and_anneal_per_update():
-    # OPEN's configs.py sets ANNEAL_LR for Asterix and the gridworld only (the gridworld's stored
-    # results are not yet recomputed with it)
-    assert [name for name, task in TASKS.items() if task.anneal_lr] == ["asterix"]
+    # OPEN's configs.py sets ANNEAL_LR for Asterix and the gridworld only
+    assert [name for name, task in TASKS.items() if task.anneal_lr] == ["asterix", "gridworld"]
     task = get_task("asterix")
     with pytest.raises(ConfigError, match="anneals adam's learning rate over a run: pass run="):
         task.optimizer("adam")

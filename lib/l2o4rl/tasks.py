@@ -45,8 +45,7 @@ class Task:
     episode_steps: int | None = None
     # The authors anneal hand-designed optimizers' rates linearly to 0 over a run (PureJaxRL's
     # ANNEAL_LR; OPEN's configs.py sets it for Asterix and the gridworld): their Adam normaliser was
-    # trained so, and so is every baseline here. A learned optimizer has no rate to anneal. (The
-    # gridworld's stored results are not yet recomputed with it, so it does not anneal yet.)
+    # trained so, and so is every baseline here. A learned optimizer has no rate to anneal.
     anneal_lr: bool = False
     # Bumped when a fix changes what the task trains (its agent's settings): every stored result of
     # an experiment naming the task is then stale (repro.registry records it), the others stay.
@@ -280,6 +279,8 @@ TASKS: dict[str, Task] = {
             1e-4,
             {"b1": 0.99, "b2": 0.99},
             adam_return=1.0,
+            anneal_lr=True,
+            baseline_revision=1,
         ),
         # Craftax-Classic, symbolic, with Craftax's own PPO (Matthews et al. 2024, Craftax_Baselines'
         # ppo.py: 3 x 512 tanh per network, GAE 0.8, Adam's eps 1e-5) at its 1M-step benchmark's shape
