@@ -228,8 +228,8 @@ save_figure(fig, figures_dir, "open_es_gridworld")
 # generations of 8 members leave the ES fitness without a trend (population mean 0.35 in the
 # first generation, 0.86 in the fifth, -0.27 in the last). Out of support our OPEN ends below
 # its untrained start on sparse, dense and long, and level with it on mazes (0.04 against
-# 0.03). The in-distribution vs out-of-support
-# comparison needs the `paper` budget (3e7 steps per run).
+# 0.03). The in-distribution vs out-of-support comparison needs the `paper` budget (3e7 steps
+# per run).
 
 # %% [markdown]
 # ## Ablations: what each input and the noise contribute

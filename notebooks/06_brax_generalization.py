@@ -130,9 +130,9 @@ coverage.round(3)
 # %% [markdown]
 # **What the `cpu` scale shows** (3 seeds, 1.5e5 steps per task, Brax backend `spring`; one
 # stored piece per task, 23 and 21 minutes alone on 2 cores, 54 beside each other and a third
-# job). The `cpu` config runs Adam, RMSProp,
-# the gridworld-trained Optim4RL and OPEN and their untrained starts; LinearOptim and L2L,
-# which notebook 04 shows failing on their own training task, are left to `paper` scale
+# job). The `cpu` config runs Adam, RMSProp, the gridworld-trained Optim4RL and OPEN and their
+# untrained starts; LinearOptim and L2L, which notebook 04 shows failing on their own training
+# task, are left to `paper` scale
 # (with brax.training's 5 x 256 value network each learned optimizer's PPO run costs 1.8x
 # (Optim4RL) to 2.4x (OPEN) Adam's). Final returns:
 #
@@ -158,7 +158,7 @@ coverage.round(3)
 #   seed and far above its untrained start (209 against 7 and 735 against 82; seeds 90-368 and
 #   597-884): 46% and 36% of Adam's margin over random, more than the gridworld-trained
 #   Optim4RL. But the previous ES run with the same config, whose only difference was the
-#   float order of the code at the time (README, open issues), ended below the random policy on
+#   float order of the code at the time (README, "Stored ES runs and today's code"), ended below the random policy on
 #   both tasks (9 and 90). Two ES runs of 6 generations disagree, so this is one sample, not a
 #   claim; ES seeds (or the paper-scale ES, a GPU) would decide it.
 # - This reverses the earlier code's result (Optim4RL 440 and 1048, above Adam at the task's
@@ -180,6 +180,7 @@ coverage.round(3)
 # %%
 assert np.isfinite(final["value"]).all(), "every run ends with a finite return"
 if scale != "quick":
+    seed_finals = final.set_index(["task", "optimizer"])["value"]  # one final return per seed
     for task in tasks:
         margins = means[task] - floors[task]
         for name in ("Adam", "RMSProp", "Optim4RL"):
@@ -189,12 +190,10 @@ if scale != "quick":
             assert share >= 0.25, f"{task}: Optim4RL's margin over random is {share:.0%} of Adam's"
         else:
             assert share < 0.25, f"{task}: Optim4RL's margin over random is now {share:.0%} of Adam's; update the text"
-            seeds = final[(final["task"] == task) & (final["optimizer"] == "Optim4RL")]["value"]
-            assert (seeds < means.loc["Optim4RL (untrained)", task]).all(), (
+            assert (seed_finals.loc[(task, "Optim4RL")] < means.loc["Optim4RL (untrained)", task]).all(), (
                 f"{task}: a gridworld-trained Optim4RL seed ends above its untrained start; update the text"
             )
-            seeds = final[(final["task"] == task) & (final["optimizer"] == "OPEN")]["value"]
-            assert (seeds > max(floors[task], means.loc["OPEN (untrained)", task])).all(), (
+            assert (seed_finals.loc[(task, "OPEN")] > max(floors[task], means.loc["OPEN (untrained)", task])).all(), (
                 f"{task}: an OPEN seed ends at or below the random policy or its untrained start; update the text"
             )
             assert means.loc["OPEN", task] < means.loc["Adam", task], f"{task}: OPEN now beats Adam; update the text"

@@ -211,7 +211,7 @@ def test_a_baselines_revision_stales_only_the_pieces_that_train_a_hand_designed_
     gridworld = EXPERIMENTS["open_authors_gridworld"].config("cpu")  # the task is its class's, not a field
     assert task_revisions(gridworld.replace(optimizers=("adam",))) == "gridworld:baselines1"
     assert task_revisions(gridworld.replace(optimizers=("open_authors",))) == ""
-    # the ES's fitness divides by Adam's return: its runs train a baseline
+    # the gridworld ES experiment evaluates tuned Adam beside OPEN: its runs train a baseline
     assert task_revisions(EXPERIMENTS["open_es_gridworld"].config("cpu")) == "gridworld:baselines1"
 
 
