@@ -170,22 +170,22 @@ save_figure(fig, figures_dir, "open_es_single_task")
 #
 # - **ES works**: on Catch it turns OPEN's random starting point, which does not learn (final
 #   return about -0.57), into an optimizer that does: the population's mean fitness (return
-#   over tuned Adam's) goes from -0.38 in the first third of the generations to 0.64 in the
-#   last, and likewise for OPT (0.94 at the end), No Features (0.73), OPEN on CartPole (0.90)
-#   and the multi-task OPEN (0.65).
-# - **Catch (its training task)**: OPEN 0.66, tuned Adam 0.76, RMSProp 0.78, OPT 0.69, Lion
-#   0.67, No Features 0.56. OPEN is above its No Features ablation and below Adam, and every
-#   gap among the trained optimizers is within the seed noise (Adam's lead over OPEN: 0.11,
-#   95% bootstrap interval [-0.25, 0.49] over 8 seeds): the paper's "OPEN beats the
-#   hand-designed and other learned optimizers" does **not** reproduce at this scale. (The
-#   earlier code's run had OPEN 0.76 against Adam 0.78: the fidelity commit moved Catch's PPO
-#   runs slightly, Adam's fitness normaliser from 0.75 to 0.78, and with it this 12-generation
-#   ES run's outcome; one ES run at this budget is that fragile, which is why the ablations
-#   below use three.)
-# - **CartPole**: OPEN reaches 145 against tuned Adam's 192 (RMSProp 219, Lion 258): after 12
+#   over tuned Adam's) goes from -0.39 in the first third of the generations to 0.98 in the
+#   last, and likewise for OPT (0.02 to 0.91), OPEN on CartPole (0.38 to 0.74) and the
+#   multi-task OPEN (-0.25 to 0.75); No Features rises less (-1.03 to -0.27).
+# - **Catch (its training task)**: OPEN 0.58, tuned Adam 0.78, RMSProp 0.73, OPT 0.75, Lion
+#   0.68, No Features 0.49. OPEN is above its No Features ablation and below Adam, and both
+#   gaps are within the seed noise (Adam's lead over OPEN: 0.19, 95% bootstrap interval
+#   [-0.11, 0.50] over 8 seeds; OPEN's over No Features 0.10, [-0.20, 0.44]): the paper's
+#   "OPEN beats the hand-designed and other learned optimizers" does **not** reproduce at this
+#   scale. One 12-generation ES run is fragile: this config's earlier runs ended at OPEN 0.76
+#   (Adam 0.78) before the fidelity commit's PPO changes and at 0.66 (Adam 0.76) before OPEN
+#   ran feature-major, a change of float rounding only (README, "Stored ES runs and today's
+#   code"); that is why the ablations below use three ES runs.
+# - **CartPole**: OPEN reaches 122 against tuned Adam's 192 (RMSProp 238, Lion 265): after 12
 #   generations it is well short of the baselines.
-# - **Multi-task**: one OPEN of the authors' larger size trained on both tasks reaches 0.28 on
-#   Catch and 189 on CartPole; its IQM of normalised return (0.59) is below Adam's (1.10), so
+# - **Multi-task**: one OPEN of the authors' larger size trained on both tasks reaches 0.55 on
+#   Catch and 159 on CartPole; its IQM of normalised return (0.76) is below Adam's (1.09), so
 #   the multi-task claim does not reproduce at this scale either.
 
 # %% [markdown]
@@ -268,23 +268,25 @@ ablation_table.round(3)
 
 # %% [markdown]
 # At `cpu` scale the ablation claim does **not** reproduce (3 ES seeds of 16 members and 12
-# generations each, 1,026-1,183 s per seed on 2 cores shared with other jobs; mean over each
-# ES run's 8 evaluation agents, then over the ES seeds):
+# generations each, 345-370 s per seed on 2 cores beside another job; mean over each ES run's
+# 8 evaluation agents, then over the ES seeds):
 #
-# | | OPEN | - layer prop. | - stochasticity | No Features | - training prop. | - dormancy | - batch prop. | Adam |
+# | | OPEN | - layer prop. | - stochasticity | - training prop. | No Features | - dormancy | - batch prop. | Adam |
 # |---|---|---|---|---|---|---|---|---|
-# | mean | 0.67 | 0.76 | 0.74 | 0.75 | 0.64 | 0.55 | 0.48 | 0.83 |
-# | std over ES seeds | 0.25 | 0.14 | 0.12 | 0.17 | 0.11 | 0.39 | 0.59 | 0.11 |
+# | mean | 0.66 | 0.75 | 0.75 | 0.72 | 0.70 | 0.54 | 0.42 | 0.88 |
+# | std over ES seeds | 0.07 | 0.16 | 0.05 | 0.18 | 0.18 | 0.23 | 0.36 | 0.09 |
 #
-# Full OPEN's three ES runs end at 0.66, 0.92 and 0.43; every ablation has an ES run at least
-# as good as OPEN's worst, and the spread over ES seeds (0.11-0.59) is as large as every gap
-# between variants, so three runs at this budget rank nothing: removing batch proportion or
-# dormancy lowers the mean, removing layer proportion, stochasticity or every feature raises
-# it, each within ES luck. The small tanh networks never have a dormant neuron here (the share
-# stays 0 in every run), so the plasticity side of the claim cannot show at this scale either;
-# it needs the paper's ReLU MinAtar agents trained for 1e7 steps. (The earlier code's run, before
-# the fidelity commit's PPO changes, ranked the variants differently, with OPEN at 0.71: the
-# ranking itself is noise.)
+# Full OPEN's three ES runs end at 0.58, 0.69 and 0.70. Every ablation but one is within the
+# ES-seed spread of OPEN (removing batch proportion or dormancy lowers the mean, removing layer
+# or training proportion or every feature raises it, each within ES luck), and the one
+# exception goes against the paper: without stochasticity OPEN ends 0.09 higher, more than
+# either's spread over ES seeds (0.05 and 0.07). Catch at 16k steps rewards no exploration,
+# so the noise only costs there; Deep Sea below is where it should pay. The small tanh
+# networks never have a dormant neuron here (the share stays 0 in every run), so the
+# plasticity side of the claim cannot show at this scale either; it needs the paper's ReLU
+# MinAtar agents trained for 1e7 steps. (This config's earlier runs ranked the variants
+# differently, OPEN at 0.71 and then at 0.67 with a spread of 0.25, and had no gap beyond the
+# spread: three ES runs at this budget rank little.)
 
 # %% [markdown]
 # ## Deep Sea: does the learned noise grow with the environment's size?
@@ -349,23 +351,24 @@ save_figure(fig, figures_dir, "open_es_deepsea")
 
 # %% [markdown]
 # What the `cpu`-scale run shows (ES on sizes 4-10, 16 members, 12 generations; 8 evaluation
-# seeds per size; 2,351 s on 2 cores shared with other jobs):
+# seeds per size; 626 s on 2 cores beside another job):
 #
-# - **ES learns Deep Sea** (population mean fitness 0.13 in the first third of the
-#   generations, 0.68 in the last) and it **turns the noise up**: the trained OPEN's
-#   actor-noise std is about 4.3x its untrained start's at every size.
-# - **The learned noise grows with size**, as the paper reports: from 2.33e-3 at size 4 to
-#   2.62e-3 at size 14 (+12%), rising at every step, in every one of the 8 evaluation seeds
-#   (per-seed slopes 2.4e-5 to 3.3e-5 per unit of size), sizes 12 and 14 included, which the
-#   ES never trained on. Its untrained start stays flat (5.44e-4 to 5.58e-4, +3%), so the
-#   growth is what ES learned, not what the inputs bring. The effect is small at this scale.
-#   (The earlier code's run, before the fidelity commit's PPO changes, had it falling from
-#   1.90e-3 to 1.63e-3: one 12-generation ES run decides this.)
-# - **The noise pays off only at the edge of what anything solves**: with its noise switched
-#   off at test time the same OPEN does as well up to size 8 and loses size 10 (0.00 against
-#   0.12; one seed in eight), and the no-stochasticity ablation trained by the same ES reaches
-#   0.74 at size 8 against OPEN's 0.87 and 0.00 at size 10. Final returns at sizes 4/6/8/10:
-#   OPEN 0.99/0.87/0.87/0.12, Adam 0.99/0.98/0.61/0.12; nothing solves 12 or 14 within 16k steps.
+# - **ES learns Deep Sea** (population mean fitness 0.19 in the first third of the
+#   generations, 0.66 in the last) and it **turns the noise up**: the trained OPEN's
+#   actor-noise std is 3.5-3.9x its untrained start's at every size.
+# - **The learned noise does not grow with size** here, against the paper: it falls a little,
+#   from 2.10e-3 at size 4 to 1.95e-3 at size 14 (-7%), at every step and in every one of the
+#   8 evaluation seeds (per-seed slopes -1.0e-5 to -1.8e-5 per unit of size), while its
+#   untrained start stays flat (5.44e-4 to 5.58e-4, +3%). The direction is one ES run's luck:
+#   this config's first run (before the fidelity commit's PPO changes) had the noise falling
+#   from 1.90e-3 to 1.63e-3, its second (before OPEN ran feature-major, a change of float
+#   rounding only) rising by 12% in every seed. Three 12-generation runs, two falling and one
+#   rising, do not support the claim at this scale.
+# - **The noise matters, but ES finds as good without it**: with its noise switched off at
+#   test time the same OPEN loses at sizes 6 and 10 (0.87 against 0.99, 0.00 against 0.12; one
+#   seed in eight each), yet the no-stochasticity ablation trained by the same ES does as well
+#   or better (0.87 at size 8 against OPEN's 0.62). Final returns at sizes 4/6/8/10: OPEN
+#   0.99/0.99/0.62/0.12, Adam 0.99/0.98/0.61/0.12; nothing solves 12 or 14 within 16k steps.
 
 # %% [markdown]
 # The trained meta-parameters are stored with the results (`arrays.npz`) and shipped under
@@ -397,10 +400,10 @@ shipped = [
 # checked there (its 95% interval includes zero); at `paper` scale the check is the paper's
 # claim, a lead whose interval lies above zero.
 # On Deep Sea the ES learns the task and raises OPEN's noise above its untrained start at every
-# size. That the noise grows with size at `cpu` scale (and its untrained start's does not) is
-# checked too, as are the
-# ablations' two findings (every gap between OPEN and an ablation within the ES-seed spread; no
-# dormant neuron), so that the text above cannot go stale.
+# size. That this run's noise falls a little with size at `cpu` scale (and its untrained start's
+# stays flat) is checked too, as are the ablations' findings (every gap between OPEN and an
+# ablation within the ES-seed spread but the stochasticity one, which is above OPEN; no dormant
+# neuron), so that the text above cannot go stale.
 
 # %%
 assert np.isfinite(scores["return"]).all(), "every evaluation run ends with a finite return"
@@ -429,16 +432,19 @@ if scale != "quick":
     if scale == "cpu":
         by_size = noise_means.sort_index()
         growth = by_size.iloc[-1] / by_size.iloc[0] - 1
-        assert by_size["OPEN"].is_monotonic_increasing and growth["OPEN"] > 0.05, (
-            f"the learned noise no longer grows with size; update the text:\n{by_size}"
+        # This ES run's noise falls with size, as the first run's did; the second's rose (see above)
+        assert by_size["OPEN"].is_monotonic_decreasing and -0.15 < growth["OPEN"] < 0, (
+            f"the learned noise no longer falls a little with size; update the text:\n{by_size}"
         )
-        assert growth["OPEN (untrained)"] < growth["OPEN"] / 2, (
-            f"the untrained noise grows as much; update the text:\n{by_size}"
+        assert abs(growth["OPEN (untrained)"]) < 0.05, (
+            f"the untrained noise moves with size; update the text:\n{by_size}"
         )
         variants = ablation_table.drop(["OPEN", "Adam"])
         gaps = (variants["mean"] - ablation_table.loc["OPEN", "mean"]).abs()
         spread = variants["std over ES seeds"].clip(lower=ablation_table.loc["OPEN", "std over ES seeds"])
-        assert (gaps < spread).all(), (
-            f"an ablation's gap to OPEN now exceeds the ES-seed spread; update the text:\n{ablation_table}"
-        )
+        beyond = sorted(gaps[gaps >= spread].index)  # the one gap the text reports as larger than ES luck
+        assert (
+            beyond == ["- stochasticity"]
+            and variants.loc["- stochasticity", "mean"] > ablation_table.loc["OPEN", "mean"]
+        ), f"another ablation's gap to OPEN exceeds the ES-seed spread; update the text:\n{ablation_table}"
         assert (dormancy["value"] == 0).all(), "a dormant neuron appeared; update the text"

@@ -267,7 +267,9 @@ register(
         },
         compute=open_es,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
-        revision=1,  # the multi-task OPEN is the larger network (fidelity item 13)
+        # 1: the multi-task OPEN is the larger network (fidelity item 13); 2: the feature-major OPEN
+        # (1fe710b) reorders its float sums, which flips sampled actions, and the ES goes elsewhere
+        revision=2,
     )
 )
 
@@ -310,7 +312,9 @@ register(
         },
         compute=open_es,
         smoke=lambda cfg: {"generations": 1, "checkpoint_every": 1, **one_update_per_task(cfg)},
-        revision=1,  # the PPO of the fidelity commit: Catch runs (Adam's normaliser too) moved
+        # 1: the PPO of the fidelity commit (Catch runs, Adam's normaliser too, moved); 2: the
+        # feature-major OPEN (1fe710b) reorders its float sums, and the ES goes elsewhere
+        revision=2,
     )
 )
 
