@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 RUN_NOTEBOOKS := $(BIN)/python -m l2o4rl.repro.notebooks run
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lint test test-slow quick reproduce paper sync check-notebooks check-figures bench clean
+.PHONY: install lint test test-slow quick reproduce paper sync check-notebooks check-figures check-results bench clean
 
 install: $(INSTALLED)
 
@@ -49,6 +49,9 @@ check-notebooks: $(INSTALLED)
 
 check-figures: $(INSTALLED)
 	$(BIN)/python -m l2o4rl.repro.notebooks check-figures
+
+check-results: $(INSTALLED)
+	$(BIN)/python -m l2o4rl.repro.audit --max-wall-s 60
 
 bench: $(INSTALLED)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -30,7 +30,8 @@
 #   steps each at `cpu` scale, stored beside the runs). On Asterix every baseline's rate falls
 #   linearly to 0 over its run, as the authors' config anneals it (README, row 23).
 # - **Scores**: a run's final return (mean over its last 10% of updates) divided by the
-#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Asterix 15.04, Breakout 50.08, Freeway 61.84);
+#   return the authors' PPO reached with tuned Adam (SPEC 2.4: Asterix 15.04, Breakout 50.08, Freeway 61.84,
+#   SpaceInvaders 167.09);
 #   IQM, mean and optimality gap over games with stratified-bootstrap 95% intervals, as the
 #   paper reports. Our own Adam's score is itself a check of our inner loop: near 1 if our PPO
 #   trains as theirs.
@@ -38,7 +39,7 @@
 # | scale | games | seeds | steps |
 # |---|---|---|---|
 # | `quick` | Breakout | 2 | 16k: exercises the code only |
-# | `cpu` | Asterix, Breakout, Freeway (the games stored so far) | 4 | 1e7, the paper's |
+# | `cpu` | the four MinAtar games | 4 | 1e7, the paper's |
 # | `paper` | the four MinAtar games | 16 | 1e7; sweeps of 3 seeds at 1e7 |
 #
 # **The authors' files.** The project does not ship the authors' vectors. Computing this
@@ -46,8 +47,8 @@
 # beside the checkout), downloaded from
 # <https://github.com/AlexGoldie/rl-learned-optimization/tree/main/rl_optimizer/pretrained>;
 # each file's SHA-256 is checked before use and recorded with the result. Reading the stored
-# `cpu` results needs no file. Every (game, optimizer) is a stored piece of at most about an
-# hour on 2 cores.
+# `cpu` results needs no file. Every (game, optimizer) is a stored piece of 15-100 minutes on
+# 2 cores.
 
 # %% tags=["parameters"]
 scale = "cpu"  # quick | cpu | paper
@@ -118,18 +119,27 @@ intervals.pivot(index="algorithm", columns="aggregate", values="value").loc[orde
 summary = summarise_curves(curves, ["task", "optimizer"])
 summary = summary.sort_values("optimizer", key=lambda o: o.map(order.index), kind="stable")  # colours in `order`
 colors = dict(zip(order, sns.color_palette()))
-fig, axes = plt.subplots(
-    1,
-    len(games) + 1,
-    figsize=(PAPER_WIDTH_IN * (0.4 * len(games) + 0.6), 2.6),
+# The games in a grid of at most two rows, the IQM panel spanning them on the right: four
+# games side by side would print at half size on a paper's page.
+rows = 1 if len(games) <= 2 else 2
+cols = -(-len(games) // rows)
+cells = games + ["."] * (rows * cols - len(games))
+mosaic = [[*cells[r * cols : (r + 1) * cols], "IQM"] for r in range(rows)]
+fig, axes = plt.subplot_mosaic(
+    mosaic,
+    figsize=(PAPER_WIDTH_IN * min(1.0, 0.35 * (cols + 1)), 2.2 * rows + 0.5),
     layout="constrained",
-    gridspec_kw={"width_ratios": [1] * len(games) + [1.2]},
+    width_ratios=[1] * cols + [1.2],
 )
-for ax, game in zip(axes, games):
+for game in games:
+    ax = axes[game]
     plot_curves(ax, summary[summary["task"] == game], hue="optimizer")
     ax.axhline(authors_adam[game], color="k", linestyle="--", linewidth=1, label="authors' Adam (1e7 steps)")
-    ax.set(title=game, ylabel="episode return" if game == games[0] else "")
-ax = axes[-1]
+    first_column = games.index(game) % cols == 0
+    ax.set(title=game, ylabel="episode return" if first_column else "")
+    if games.index(game) < len(games) - cols:  # the row below names the steps
+        ax.set_xlabel("")
+ax = axes["IQM"]
 iqm = intervals[intervals["aggregate"] == "IQM"].set_index("algorithm").reindex(order)
 for row, (name, point) in enumerate(iqm.iterrows()):
     xerr = [[point["value"] - point["low"]], [point["high"] - point["value"]]]
@@ -138,48 +148,65 @@ ax.set_yticks(np.arange(len(iqm)), iqm.index)
 ax.invert_yaxis()
 ax.axvline(1.0, color="k", linestyle="--", linewidth=1)
 ax.set(title=f"IQM over {len(games)} game{'s' * (len(games) > 1)}", xlabel="final return / authors' Adam")
-fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
+fig.legend(*axes[games[0]].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
 save_figure(fig, figures_dir, "open_authors_minatar")
 
 # %% [markdown]
-# ## What holds at `cpu` scale (Asterix, Breakout and Freeway so far, 4 seeds of 1e7 steps)
-# - **OPEN beats tuned Adam, RMSProp and Lion on all three games, as in the paper.** The
-#   authors' single-game optimizers reach 2.53x the authors' Adam return on Asterix (38.1
-#   against 15.0), 1.31x on Breakout and 1.03x on Freeway, every seed above 1 (Asterix
-#   2.33-2.70, Breakout 1.11-1.46, Freeway 1.01-1.05). Freeway's returns sit near the game's
-#   ceiling for every optimizer (Adam 0.97, RMSProp 0.93, Lion 0.94), so OPEN's margin there is
-#   small, as in the paper, but its worst seed beats every other optimizer's best. Over the
-#   three games OPEN's IQM is 1.44 (95% stratified interval 1.35-1.54); our Adam at the
-#   authors' settings 0.95 (0.84-1.01); RMSProp and Lion at the best rates of their sweeps (2
-#   seeds of 2e6 steps per rate; Asterix 3e-3 and 3e-4, Breakout 3e-3 and 1e-3, Freeway 1e-3
-#   and 3.3e-4) 0.72 (0.65-0.82) and 0.62 (0.54-0.65).
-# - **Our inner loop trains as theirs.** Our PPO with the authors' Adam settings ends at 0.89x
-#   their Asterix return (13.3 against 15.0; seeds 0.67-1.11), 0.85x on Breakout (43 against
-#   50.1; seeds 0.46-1.18) and 0.97x on Freeway (60.3 against 61.8; seeds 0.967-0.980): within
-#   our seeds' spread on Asterix and Breakout, 2.5% below theirs on Freeway, whose seeds barely
-#   differ. Asterix's Adam anneals its rate to 0 over the run, as the authors' config does
-#   (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
-# - **Not yet run here**: SpaceInvaders and the multi-task vector (each a stored piece of
-#   15-100 minutes on 2 cores; the `paper` config lists them all, and the `cpu` config grows as
-#   they are stored).
+# ## What holds at `cpu` scale (the four games, 4 seeds of 1e7 steps)
+# - **OPEN beats tuned Adam, RMSProp and Lion on Asterix, Breakout and Freeway, as in the
+#   paper.** The authors' single-game optimizers reach 2.53x the authors' Adam return on
+#   Asterix (38.1 against 15.0), 1.31x on Breakout and 1.03x on Freeway, every seed above 1
+#   (Asterix 2.33-2.70, Breakout 1.11-1.46, Freeway 1.01-1.05). Freeway's returns sit near the
+#   game's ceiling for every optimizer (Adam 0.97, RMSProp 0.93, Lion 0.94), so OPEN's margin
+#   there is small, as in the paper, but its worst seed beats every other optimizer's best.
+# - **SpaceInvaders: above our Adam and RMSProp, level with Lion, below the authors' Adam.**
+#   OPEN ends at 0.95x the authors' Adam return (158 against 167; seeds 0.89-0.99): every seed
+#   above every seed of our Adam (0.78x, seeds 0.72-0.82) and RMSProp (0.75x), level with Lion
+#   (0.93x, seeds 0.88-0.97; Lion's swept best is its default rate). Against Adam trained by the
+#   same PPO, OPEN's lead is 1.22x; against the authors' number it is not reached, as our own
+#   Adam falls short of it (next point).
+# - **Over the four games** OPEN's IQM is 1.17 (95% stratified interval 1.10-1.24); our Adam at
+#   the authors' settings 0.89 (0.82-0.95); RMSProp and Lion at the best rates of their sweeps
+#   (2 seeds of 2e6 steps per rate; Asterix 3e-3 and 3e-4, Breakout 3e-3 and 1e-3, Freeway 1e-3
+#   and 3.3e-4, SpaceInvaders 2.1e-3 and 2.3e-4) 0.73 (0.68-0.80) and 0.75 (0.71-0.78).
+# - **Our inner loop trains as theirs on three games, not on SpaceInvaders.** Our PPO with the
+#   authors' Adam settings ends at 0.89x their Asterix return (13.3 against 15.0; seeds
+#   0.67-1.11), 0.85x on Breakout (43 against 50.1; seeds 0.46-1.18) and 0.97x on Freeway (60.3
+#   against 61.8; seeds 0.967-0.980): within our seeds' spread on Asterix and Breakout, 2.5%
+#   below theirs on Freeway, whose seeds barely differ. On SpaceInvaders it ends at 0.78x (130
+#   against 167), every seed below theirs; the window does not explain it (the last update's
+#   return is 132), and the game's PPO settings match the authors' `configs.py`. We have not
+#   found the cause. Asterix's Adam anneals its rate to 0 over the run, as the authors' config
+#   does (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
+# - **Not yet run here**: the multi-task vector (a stored piece per game of about 1.5-2 hours
+#   on 2 cores; the `paper` config lists it, and the `cpu` config adds it once all four are
+#   stored).
 
 # %%
 if scale == "cpu":
     by_game = scores.groupby(["task", "optimizer"])["normalised"].mean().unstack()
     opens, rivals = by_game["OPEN (authors)"], by_game.drop(columns="OPEN (authors)")
     # OPEN's lead over the best rival on each game: large on Asterix and Breakout, small on
-    # Freeway, where every optimizer ends near the game's ceiling (a game without a margin fails)
-    margins = pd.Series({"asterix": 0.3, "breakout": 0.3, "freeway": 0.03}).reindex(opens.index)
-    assert (opens - rivals.max(axis=1) > margins).all(), by_game
-    opened = scores[scores["optimizer"] == "OPEN (authors)"]
-    assert (opened["normalised"] > 1).all(), opened  # every seed of every game above the authors' Adam
-    freeway = scores[scores["task"] == "freeway"].groupby("optimizer")["normalised"]
-    assert freeway.min()["OPEN (authors)"] > freeway.max().drop("OPEN (authors)").max(), freeway.describe()
+    # Freeway, where every optimizer ends near the game's ceiling, none on SpaceInvaders, where
+    # Lion is level with it (a game without a margin fails)
+    margins = pd.Series({"asterix": 0.3, "breakout": 0.3, "freeway": 0.03, "spaceinvaders": -0.05})
+    assert (opens - rivals.max(axis=1) > margins.reindex(opens.index)).all(), by_game
+    per_seed = scores.groupby(["task", "optimizer"])["normalised"]
+    lows, highs = per_seed.min().unstack(), per_seed.max().unstack()
+    # every seed of every game above the authors' Adam, but on SpaceInvaders (0.89-0.99)
+    assert (lows["OPEN (authors)"].drop("spaceinvaders") > 1).all(), lows
+    assert 0.85 < lows.loc["spaceinvaders", "OPEN (authors)"] < highs.loc["spaceinvaders", "OPEN (authors)"] < 1, lows
+    # OPEN's worst seed above every seed of the rivals that trail it (Lion is level on SpaceInvaders)
+    beaten = {"freeway": ["Adam", "RMSProp", "Lion"], "spaceinvaders": ["Adam", "RMSProp"]}
+    for game, names in beaten.items():
+        assert lows.loc[game, "OPEN (authors)"] > highs.loc[game, names].max(), (lows, highs)
     low = iqm.loc["OPEN (authors)", "low"]  # the figure's IQM intervals
     assert low > 1, low
-    assert our_adam["ratio"].between(0.8, 1.25).all(), our_adam  # our inner loop near theirs on every game
     for rival in ("Adam", "RMSProp", "Lion"):
         assert iqm.loc[rival, "high"] < low, iqm  # its interval wholly below OPEN's
+    # our inner loop near theirs on every game but SpaceInvaders, where our Adam falls short
+    assert our_adam["ratio"].drop("spaceinvaders").between(0.8, 1.25).all(), our_adam
+    assert 0.7 < our_adam.loc["spaceinvaders", "ratio"] < 0.8, our_adam
 
 # %% [markdown]
 # ## Gridworld, in and out of the meta-training distribution

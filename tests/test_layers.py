@@ -18,9 +18,9 @@ LAYERS = [
     ("experiments",),
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
-# The notebook runner (the CLI, at the top) loads the experiments at call time to learn which
-# figures a notebook promises.
-ALLOWED = {"repro/notebooks.py": {"experiments"}}
+# The CLIs load the experiments at call time: the notebook runner to learn which figures a
+# notebook promises, the audit to recompute any stored result.
+ALLOWED = {"repro/notebooks.py": {"experiments"}, "repro/audit.py": {"experiments"}}
 
 
 def imported_layers(source: str, package: tuple[str, ...]) -> set[str]:

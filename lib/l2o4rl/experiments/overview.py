@@ -66,5 +66,6 @@ OVERVIEW = register(
         },
         compute=random_baseline,
         smoke=lambda cfg: {"num_steps": 10},
+        timings=("speed",),
     )
 )

@@ -46,6 +46,9 @@ class Experiment:
     test-slow`` runs every paper configuration end to end on a CPU before a GPU sees it
     (``tests/test_paper_configs.py``).
 
+    ``timings`` names the tables that measure wall-clock time rather than what ``compute``
+    computes: :mod:`l2o4rl.repro.audit` does not expect a rerun to reproduce them.
+
     ``requires(config) -> [path, ...]`` lists the files a computation needs that the project
     does not ship (e.g. the OPEN authors' published vectors) and this machine lacks; tests that
     would compute skip while any is missing.
@@ -61,6 +64,7 @@ class Experiment:
     pieces: Callable[[Any], list[dict[str, Any]]] | None = None
     smoke: Callable[[Any], dict[str, Any]] | None = None
     requires: Callable[[Any], list[str]] | None = None
+    timings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         missing = [s for s in SCALES if s not in self.configs]
@@ -85,14 +89,16 @@ class Experiment:
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
         if self.pieces is None:
-            return self._load_or_run(store, cfg, seed, data_dir, recompute)
+            return self.load_or_run_config(store, cfg, seed, data_dir, recompute)
         pieces = self.pieces(cfg)
         bar = tqdm(pieces, desc=f"{self.name} pieces", unit="piece", disable=len(pieces) < 2, file=sys.stderr)
         return Result.merge(
-            [self._load_or_run(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar]
+            [self.load_or_run_config(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar]
         )
 
-    def _load_or_run(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str) -> Result:
+    def load_or_run_config(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str) -> Result:
+        """:meth:`load_or_run` for one config (a whole one, or one piece) in ``store``, its
+        inputs read from ``data_dir``: the audit recomputes a stored piece into a store of its own."""
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
         if self.revision:  # recorded beside the inputs, so an older revision's result is stale
             record = {**(record or {}), "revision": str(self.revision)}

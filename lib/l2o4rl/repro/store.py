@@ -159,14 +159,15 @@ class ResultStore:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return self._read(final)
+        return self.read(final)
 
     def load(self, experiment: str, config: Config, seed: int) -> Result | None:
         """The stored result for this config and seed, or None when there is none."""
         path = self.path(experiment, config, seed)
-        return self._read(path) if path.exists() else None
+        return self.read(path) if path.exists() else None
 
-    def _read(self, path: Path) -> Result:
+    def read(self, path: Path) -> Result:
+        """The result stored at ``path``, its files checked against their recorded checksums."""
         hint = "delete it or rerun with recompute=True"
         try:
             record = json.loads((path / PROVENANCE_FILE).read_text())
