@@ -175,8 +175,10 @@ save_figure(fig, figures_dir, "open_authors_minatar")
 #   against 61.8; seeds 0.967-0.980): within our seeds' spread on Asterix and Breakout, 2.5%
 #   below theirs on Freeway, whose seeds barely differ. On SpaceInvaders it ends at 0.78x (130
 #   against 167), every seed below theirs; the window does not explain it (the last update's
-#   return is 132), and the game's PPO settings match the authors' `configs.py`. We have not
-#   found the cause. Asterix's Adam anneals its rate to 0 over the run, as the authors' config
+#   return is 132), the game's PPO settings match the authors' `configs.py`, and the older
+#   gymnax rules of SpaceInvaders they pinned are harder for our PPO, not easier (README, row
+#   24). Adam's epsilon, which they do not publish, recovers a third of the gap at PureJaxRL's
+#   1e-5 (row 25); the rest is not found. Asterix's Adam anneals its rate to 0 over the run, as the authors' config
 #   does (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
 # - **Not yet run here**: the multi-task vector (a stored piece per game of about 1.5-2 hours
 #   on 2 cores; the `paper` config lists it, and the `cpu` config adds it once all four are

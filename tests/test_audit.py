@@ -60,6 +60,7 @@ def test_the_audit_selects_by_experiment_key_and_recorded_wall_time(tmp_path, mo
     first, second = (piece["key"] for piece in result.provenance["pieces"])
     assert [p.name for p in audit.stored_results(tmp_path, "cpu", [f"toy/{second}"])] == [second]
     assert audit.stored_results(tmp_path, "cpu", ["toy"], max_wall_s=-1) == []
+    (tmp_path / "cpu" / "trained_optimizers").mkdir()  # shipped optimizers, not results
     assert {p.name for p in audit.stored_results(tmp_path, "cpu", max_wall_s=60)} == {first, second}
     with pytest.raises(ValueError, match="'nope'"):
         audit.stored_results(tmp_path, "cpu", ["nope"])

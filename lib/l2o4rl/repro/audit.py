@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..runtime import project_root
-from .registry import get
+from .registry import EXPERIMENTS, get
 from .store import PROVENANCE_FILE, Result, ResultStore
 
 COLUMNS = ["experiment", "key", "file", "status", "where", "max_abs_diff"]
@@ -39,7 +39,8 @@ def stored_results(root: Path, scale: str, targets: Sequence[str] = (), max_wall
     ``experiment/key``; all when empty) and whose recorded wall time is at most ``max_wall_s``."""
     base = Path(root) / scale
     chosen = []
-    for target in targets or sorted(p.name for p in base.iterdir() if p.is_dir()):
+    # every experiment's directory by default, not the shipped optimizers beside them
+    for target in targets or sorted(p.name for p in base.iterdir() if p.name in EXPERIMENTS):
         name, _, key = target.partition("/")
         get(name)  # an unknown experiment names the registered ones
         paths = [base / name / key] if key else sorted(base.glob(f"{name}/*/{PROVENANCE_FILE}"))
