@@ -21,7 +21,7 @@ class ToyConfig(Config):
     tasks: tuple[str, ...] = setting(("a", "b"))
 
 
-def toy_experiment(shift: float = 0.0, timed: bool = True) -> Experiment:
+def toy_experiment(shift: float = 0.0, timed: bool = True, revision: int = 0) -> Experiment:
     def compute(cfg, seed):
         steps = np.arange(cfg.steps)
         curve = pd.DataFrame({"task": cfg.tasks[0], "step": steps, "value": steps + shift})
@@ -30,7 +30,8 @@ def toy_experiment(shift: float = 0.0, timed: bool = True) -> Experiment:
 
     configs = {scale: ToyConfig() for scale in ("quick", "cpu", "paper")}
     pieces = lambda cfg: [{"tasks": (task,)} for task in cfg.tasks]  # noqa: E731
-    return Experiment("toy", "00_x", ("fig",), configs, compute, pieces=pieces, timings=("speed",) if timed else ())
+    timings = ("speed",) if timed else ()
+    return Experiment("toy", "00_x", ("fig",), configs, compute, pieces=pieces, timings=timings, revision=revision)
 
 
 def test_a_stored_result_that_reproduces_is_identical_and_a_moved_one_names_what_moved(tmp_path, monkeypatch):
@@ -52,6 +53,10 @@ def test_a_stored_result_that_reproduces_is_identical_and_a_moved_one_names_what
     monkeypatch.setitem(EXPERIMENTS, "toy", toy_experiment(timed=False))
     report = audit.audit(paths[:1], tmp_path).set_index("file")
     assert report.loc["speed.csv", "status"] == "differs" and report.loc["curve.csv", "status"] == "identical"
+    # a stale result (here: a new revision) is refused before anything is computed, and said so
+    monkeypatch.setitem(EXPERIMENTS, "toy", toy_experiment(shift=1.0, revision=1))
+    (row,) = audit.audit(paths[:1], tmp_path).itertuples()
+    assert row.status == "not compared" and "is stale" in row.where, row
 
 
 def test_the_audit_selects_by_experiment_key_and_recorded_wall_time(tmp_path, monkeypatch):
