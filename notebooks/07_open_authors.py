@@ -186,15 +186,14 @@ save_figure(fig, figures_dir, "open_authors_minatar")
 
 # %%
 if scale == "cpu":
-    by_game = scores.groupby(["task", "optimizer"])["normalised"].mean().unstack()
+    per_seed = scores.groupby(["task", "optimizer"])["normalised"]
+    by_game, lows, highs = (per_seed.agg(stat).unstack() for stat in ("mean", "min", "max"))
     opens, rivals = by_game["OPEN (authors)"], by_game.drop(columns="OPEN (authors)")
     # OPEN's lead over the best rival on each game: large on Asterix and Breakout, small on
     # Freeway, where every optimizer ends near the game's ceiling, none on SpaceInvaders, where
     # Lion is level with it (a game without a margin fails)
     margins = pd.Series({"asterix": 0.3, "breakout": 0.3, "freeway": 0.03, "spaceinvaders": -0.05})
     assert (opens - rivals.max(axis=1) > margins.reindex(opens.index)).all(), by_game
-    per_seed = scores.groupby(["task", "optimizer"])["normalised"]
-    lows, highs = per_seed.min().unstack(), per_seed.max().unstack()
     # every seed of every game above the authors' Adam, but on SpaceInvaders (0.89-0.99)
     assert (lows["OPEN (authors)"].drop("spaceinvaders") > 1).all(), lows
     assert 0.85 < lows.loc["spaceinvaders", "OPEN (authors)"] < highs.loc["spaceinvaders", "OPEN (authors)"] < 1, lows

@@ -62,13 +62,13 @@ class NotComparable(ValueError):
 def recompute(path: Path, data_dir: Path, into: Path) -> tuple[Result, Result]:
     """The stored result at ``path`` and the same computation run now into the store ``into``."""
     store = ResultStore(path.parents[2], path.parents[1].name)
-    record = store.read(path).provenance
+    record = json.loads((path / PROVENANCE_FILE).read_text())  # the load below checks every file
     experiment = get(record["experiment"])
     config_class = type(experiment.configs[record["scale"]])
     if config_class.__name__ != record["config_class"]:
         now = config_class.__name__
         raise NotComparable(f"stored with {record['config_class']}, the experiment now takes {now}")
-    cfg, seed = config_class.from_dict(_tuples(record["config"])), record["seed"]
+    cfg, seed = config_class.from_dict(record["config"]), record["seed"]  # JSON's lists become tuples there
     if store.path(experiment.name, cfg, seed) != path:
         raise NotComparable("its config no longer hashes to its key (a setting was added or renamed)")
     try:  # a stale result is refused before anything is computed
@@ -131,15 +131,6 @@ def _largest_change(old, new) -> tuple[str, float]:
             changes[name] = float(np.nanmax(np.abs(before.astype(float) - after.astype(float)), initial=0.0))
     worst = max(changes, key=changes.get)
     return worst, changes[worst]
-
-
-def _tuples(value):
-    """A stored config's lists back into the tuples its fields hold (JSON has no tuples)."""
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
