@@ -291,6 +291,23 @@ def test_training_is_deterministic_and_seed_dependent():
     assert not np.array_equal(a["actor_loss"], c["actor_loss"])
 
 
+def test_a_progress_callback_sees_every_update_once_and_changes_no_number():
+    """The progress bars of long runs (``make_train(agent, on_update)``) must not move a stored
+    result: the program with the host callback computes the same bits, here for OPEN (the most
+    fused program) on two vmapped seeds, and it reports each update once, not once per seed."""
+    cfg = PPOConfig(env="Catch-bsuite", num_envs=8, num_steps=16, total_timesteps=5 * 128, num_minibatches=4)
+    agent = PPO(cfg, OPEN(OPEN.init_meta_params(jax.random.key(1))))
+    seen = []
+    keys = jax.random.split(jax.random.key(3), 2)
+    _, plain = jax.jit(jax.vmap(make_train(agent)))(keys)
+    _, reported = jax.block_until_ready(jax.jit(jax.vmap(make_train(agent, lambda i: seen.append(int(i)))))(keys))
+    assert sorted(seen) == list(range(cfg.num_updates)) == [0, 1, 2, 3, 4]
+    assert plain.keys() == reported.keys()
+    for name in plain:
+        np.testing.assert_array_equal(plain[name], reported[name], err_msg=name)
+    assert not np.array_equal(plain["actor_loss"][0], plain["actor_loss"][1])  # two seeds, two runs
+
+
 def test_recorded_gradients_and_dormancy():
     cfg = A2CConfig(env="Catch-bsuite", num_envs=4, total_timesteps=3 * 80, record_gradients=20, record_dormancy=True)
     agent = A2C(cfg, optax.adam(1e-3))

@@ -228,6 +228,29 @@ def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run
     assert "exp [quick, seed 0, key " in (err := capsys.readouterr().err) and "loaded the stored result" in err
 
 
+def test_training_runs_show_their_updates_beyond_the_quick_scale_only(tmp_path):
+    """A ``cpu`` or ``paper`` computation runs for minutes to hours in one jitted program: it
+    gets a bar over each training run's updates; a ``quick`` one, and the audit's reruns, keep
+    programs that JAX's persistent compilation cache stores."""
+    from l2o4rl.evaluation import updates_bar
+    from l2o4rl.repro.registry import Experiment
+    from l2o4rl.repro.store import ResultStore
+
+    shown = {}
+
+    def compute(cfg, seed):
+        with updates_bar("run", 3) as on_update:
+            shown[seed] = on_update is not None
+        return make_result()
+
+    configs = {scale: RunConfig() for scale in ("quick", "cpu", "paper")}
+    experiment = Experiment("exp", "00_x", ("fig",), configs, compute)
+    for scale, seed in (("quick", 0), ("cpu", 1), ("paper", 2)):
+        experiment.load_or_run(scale, seed, tmp_path)
+    experiment.load_or_run_config(ResultStore(tmp_path / "audit", "cpu"), RunConfig(), 3, tmp_path, True)
+    assert shown == {0: False, 1: True, 2: True, 3: False}
+
+
 def test_recompute_never_loads_a_current_result_and_refuses_a_missing_or_stale_one(tmp_path):
     from l2o4rl.repro.registry import Experiment
     from l2o4rl.repro.store import MissingResultError

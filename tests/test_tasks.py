@@ -1,5 +1,6 @@
 import jax
 import numpy as np
+import pandas as pd
 import pytest
 
 from l2o4rl.config import ConfigError
@@ -158,6 +159,22 @@ def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
         curves = training_curves("catch", get_task("catch").optimizer("rmsprop", learning_rate=rate), keys, 3_072)
         alone = curves[curves["metric"] == "episode_return"].pivot(index="seed", columns="update", values="value")
         np.testing.assert_allclose(returns, alone.to_numpy(), rtol=1e-5)
+
+
+def test_training_progress_shows_a_bar_over_each_runs_updates_and_changes_no_number(capsys):
+    from l2o4rl.evaluation import learning_rate_sweep, training_curves, training_progress
+
+    keys = jax.random.split(jax.random.key(0), 2)
+    optimizer = get_task("catch").optimizer("rmsprop")
+    quiet = training_curves("catch", optimizer, keys, 3_072, optimizer="RMSProp")
+    assert capsys.readouterr().err == ""
+    with training_progress():
+        shown = training_curves("catch", optimizer, keys, 3_072, optimizer="RMSProp")
+        learning_rate_sweep("catch", "rmsprop", np.array([1e-4, 3e-2]), keys, 3_072)
+    err = capsys.readouterr().err
+    assert "catch RMSProp: 100%" in err and "3/3" in err  # three updates of 1,024 steps
+    assert "catch RMSProp at 2 rates: 100%" in err
+    pd.testing.assert_frame_equal(quiet, shown)
 
 
 def test_best_learning_rates_picks_the_highest_mean_final_return():

@@ -3,7 +3,10 @@ curves, learning-rate sweeps, random-policy floors, recorded raw gradients)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextvars
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,37 @@ from .analysis.curves import final_window, tidy_metrics
 from .envs import make
 from .optim.catalog import label
 from .tasks import get_task
+
+_PROGRESS = contextvars.ContextVar("training_progress", default=False)
+
+
+@contextmanager
+def training_progress(enabled: bool = True) -> Iterator[None]:
+    """Within it, each run of :func:`training_curves`, :func:`learning_rate_sweep` and
+    :func:`record_agent` shows a progress bar over its updates on stderr; the registry turns it
+    on where it computes a ``cpu`` or ``paper`` result, whose runs last minutes to hours. The
+    numbers are the same; the programs skip JAX's persistent compilation cache (see
+    :func:`~.agents.base.make_train`), which costs a compilation per run, not per update."""
+    token = _PROGRESS.set(enabled)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+@contextmanager
+def updates_bar(desc: str, total: int) -> Iterator[Callable[[jax.Array], None] | None]:
+    """``on_update`` for :func:`~.agents.base.make_train`: a bar over ``total`` updates while
+    :func:`training_progress` is on, else None. Block on the run's outputs inside the block:
+    a jitted run returns before it is done."""
+    if not _PROGRESS.get():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit="update", mininterval=2.0, file=sys.stderr) as bar:
+        yield lambda index: bar.update(max(int(index) - bar.n, 0))
+        bar.update(total - bar.n)
 
 
 def training_curves(
@@ -47,13 +81,15 @@ def training_curves(
     """
     task = get_task(task_name)
     settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
+    run_config = task.at(**settings)
+    with updates_bar(" ".join(map(str, [task_name, *labels.values()])), run_config.num_updates) as on_update:
 
-    def run(phi, key, params):
-        transformation = optimizer if meta_params is None else optimizer(phi)
-        return task.make_train(transformation, **settings)(key, params)[1]
+        def run(phi, key, params):
+            transformation = optimizer if meta_params is None else optimizer(phi)
+            return task.make_train(transformation, on_update=on_update, **settings)(key, params)[1]
 
-    metrics = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(meta_params, keys, env_params)
-    return tidy_metrics(metrics, task.at(**settings).steps_per_update, task=task_name, **labels)
+        metrics = jax.block_until_ready(jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(meta_params, keys, env_params))
+    return tidy_metrics(metrics, run_config.steps_per_update, task=task_name, **labels)
 
 
 def learning_rate_sweep(
@@ -73,13 +109,15 @@ def learning_rate_sweep(
     rates and seeds vmapped. Arguments as :func:`training_curves`."""
     task = get_task(task_name)
     settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
+    run_config = task.at(**settings)
+    with updates_bar(f"{task_name} {label(name)} at {len(rates)} rates", run_config.num_updates) as on_update:
 
-    def returns(rate, key, params):
-        optimizer = task.optimizer(name, task.at(**settings), learning_rate=rate)
-        return task.make_train(optimizer, **settings)(key, params)[1]["episode_return"]
+        def returns(rate, key, params):
+            optimizer = task.optimizer(name, run_config, learning_rate=rate)
+            return task.make_train(optimizer, on_update=on_update, **settings)(key, params)[1]["episode_return"]
 
-    sweep = jax.jit(jax.vmap(jax.vmap(returns, (None, 0, 0)), (0, None, None)))
-    return np.asarray(sweep(jnp.asarray(rates), keys, env_params))
+        sweep = jax.jit(jax.vmap(jax.vmap(returns, (None, 0, 0)), (0, None, None)))
+        return np.asarray(sweep(jnp.asarray(rates), keys, env_params))
 
 
 def random_policy_return(env_name: str, key: jax.Array, num_envs: int = 64, num_steps: int = 2_000) -> float:
@@ -112,8 +150,8 @@ def record_agent(
     agent = task.make_agent(
         task.optimizer(optimizer, task.at(**settings), learning_rate=task.learning_rate), **settings
     )
-    train = make_train(agent)
-    _, metrics = jax.jit(jax.vmap(train))(keys)
+    with updates_bar(f"{task_name} {label(optimizer)} (recording gradients)", agent.cfg.num_updates) as on_update:
+        _, metrics = jax.block_until_ready(jax.jit(jax.vmap(make_train(agent, on_update)))(keys))
     returns = np.asarray(metrics["episode_return"])
     window = final_window(returns.shape[1])
     return RecordedRun(

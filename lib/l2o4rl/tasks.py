@@ -100,9 +100,11 @@ class Task:
         """The task's agent (its config with ``overrides``) trained by ``optimizer``."""
         return (A2C if self.agent == "a2c" else PPO)(self.at(**overrides), optimizer)
 
-    def make_train(self, optimizer: optax.GradientTransformation, **overrides: Any) -> Callable:
+    def make_train(
+        self, optimizer: optax.GradientTransformation, *, on_update: Callable | None = None, **overrides: Any
+    ) -> Callable:
         """``train(key, env_params=None) -> (final state, metrics)``: see :func:`l2o4rl.agents.base.make_train`."""
-        return make_train(self.make_agent(optimizer, **overrides))
+        return make_train(self.make_agent(optimizer, **overrides), on_update)
 
 
 def _lpg(name: str, mix_reward_scale: float, mix_learning_rate: float, tuned: dict[str, float] | None = None) -> Task:

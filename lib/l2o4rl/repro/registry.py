@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCALES, Config, ConfigError, check_choice, check_scale
+from ..evaluation import training_progress
 from ..optim.baselines import BASELINES
 from ..tasks import TASKS, get_task
 from .store import Result, ResultStore, cached
@@ -81,24 +82,30 @@ class Experiment:
         self, scale: str, seed: int, data_dir: str | os.PathLike, recompute: bool | str = False, **overrides: Any
     ) -> Result:
         """The stored result for this scale, seed and config, computed and saved when missing
-        (piece by piece where the experiment has ``pieces``, with a progress bar over them).
-        ``recompute`` is a policy of :data:`l2o4rl.repro.store.RECOMPUTE`; "never" raises
+        (piece by piece where the experiment has ``pieces``, with a progress bar over them, and
+        beyond the ``quick`` scale one over each training run's updates:
+        :func:`l2o4rl.evaluation.training_progress`). ``recompute`` is a policy of
+        :data:`l2o4rl.repro.store.RECOMPUTE`; "never" raises
         :class:`l2o4rl.repro.store.MissingResultError` instead of computing."""
         from tqdm import tqdm
 
         cfg = self.config(scale, **overrides)
         store = ResultStore(data_dir, scale)
+        progress = scale != "quick"  # quick runs take seconds, and their programs stay in the compilation cache
         if self.pieces is None:
-            return self.load_or_run_config(store, cfg, seed, data_dir, recompute)
+            return self.load_or_run_config(store, cfg, seed, data_dir, recompute, progress)
         pieces = self.pieces(cfg)
         bar = tqdm(pieces, desc=f"{self.name} pieces", unit="piece", disable=len(pieces) < 2, file=sys.stderr)
         return Result.merge(
-            [self.load_or_run_config(store, cfg.replace(**piece), seed, data_dir, recompute) for piece in bar]
+            [self.load_or_run_config(store, cfg.replace(**piece), seed, data_dir, recompute, progress) for piece in bar]
         )
 
-    def load_or_run_config(self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str) -> Result:
+    def load_or_run_config(
+        self, store: ResultStore, cfg: Config, seed: int, data_dir, recompute: bool | str, progress: bool = False
+    ) -> Result:
         """:meth:`load_or_run` for one config (a whole one, or one piece) in ``store``, its
-        inputs read from ``data_dir``: the audit recomputes a stored piece into a store of its own."""
+        inputs read from ``data_dir``: the audit recomputes a stored piece into a store of its own.
+        ``progress`` shows a bar over each training run's updates while computing."""
         values, record = self.inputs(cfg, Path(data_dir)) if self.inputs else ({}, None)
         if self.revision:  # recorded beside the inputs, so an older revision's result is stale
             record = {**(record or {}), "revision": str(self.revision)}
@@ -126,11 +133,15 @@ class Experiment:
             self.name,
             cfg,
             seed,
-            lambda: self.compute(cfg, seed, **values),
+            lambda: self._compute(cfg, seed, values, progress),
             recompute,
             inputs=record,
             announce=announce,
         )
+
+    def _compute(self, cfg: Config, seed: int, values: dict[str, Any], progress: bool) -> tuple[Tables, Arrays]:
+        with training_progress(progress):
+            return self.compute(cfg, seed, **values)
 
 
 # The settings a smoke run may shrink: budgets, sweep grids, and where the paper's inputs come from.
