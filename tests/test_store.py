@@ -232,14 +232,16 @@ def test_training_runs_show_their_updates_beyond_the_quick_scale_only(tmp_path):
     """A ``cpu`` or ``paper`` computation runs for minutes to hours in one jitted program: it
     gets a bar over each training run's updates; a ``quick`` one, and the audit's reruns, keep
     programs that JAX's persistent compilation cache stores."""
+    from l2o4rl.agents.base import OnPolicyConfig
     from l2o4rl.evaluation import updates_bar
     from l2o4rl.repro.registry import Experiment
     from l2o4rl.repro.store import ResultStore
 
     shown = {}
+    minatar_like = OnPolicyConfig(total_timesteps=10_000_000)  # 4 agents: 4e7 steps
 
     def compute(cfg, seed):
-        with updates_bar("run", 3) as on_update:
+        with updates_bar("run", minatar_like, 4) as on_update:
             shown[seed] = on_update is not None
         return make_result()
 

@@ -161,13 +161,17 @@ def test_a_sweep_trains_at_each_rate_what_training_curves_trains_there():
         np.testing.assert_allclose(returns, alone.to_numpy(), rtol=1e-5)
 
 
-def test_training_progress_shows_a_bar_over_each_runs_updates_and_changes_no_number(capsys):
+def test_training_progress_shows_a_bar_over_each_long_runs_updates_and_changes_no_number(capsys, monkeypatch):
+    from l2o4rl import evaluation
     from l2o4rl.evaluation import learning_rate_sweep, training_curves, training_progress
 
     keys = jax.random.split(jax.random.key(0), 2)
     optimizer = get_task("catch").optimizer("rmsprop")
     quiet = training_curves("catch", optimizer, keys, 3_072, optimizer="RMSProp")
+    with training_progress():  # 6,144 steps in all: too short to pay for a bar
+        training_curves("catch", optimizer, keys, 3_072, optimizer="RMSProp")
     assert capsys.readouterr().err == ""
+    monkeypatch.setattr(evaluation, "LONG_RUN_STEPS", 6_144)
     with training_progress():
         shown = training_curves("catch", optimizer, keys, 3_072, optimizer="RMSProp")
         learning_rate_sweep("catch", "rmsprop", np.array([1e-4, 3e-2]), keys, 3_072)

@@ -16,7 +16,7 @@ import numpy as np
 import optax
 import pandas as pd
 
-from .agents.base import make_train
+from .agents.base import OnPolicyConfig, make_train
 from .agents.random_policy import make_random_rollout
 from .analysis import gradients as stats
 from .analysis.curves import final_window, tidy_metrics
@@ -25,15 +25,20 @@ from .optim.catalog import label
 from .tasks import get_task
 
 _PROGRESS = contextvars.ContextVar("training_progress", default=False)
+# Environment steps over all of a call's agents from which its run shows a bar: a shorter run
+# takes minutes at most on a CPU, and the bar's cost, a compilation that JAX's persistent
+# cache cannot serve (see make_train), would weigh on it. The MinAtar (4 x 1e7 steps),
+# gridworld (8 x 3e6) and Craftax (4 x 1e6) evaluations and their sweeps show one; an ES
+# evaluation (16 x 16k steps) does not.
+LONG_RUN_STEPS = 4_000_000
 
 
 @contextmanager
 def training_progress(enabled: bool = True) -> Iterator[None]:
-    """Within it, each run of :func:`training_curves`, :func:`learning_rate_sweep` and
-    :func:`record_agent` shows a progress bar over its updates on stderr; the registry turns it
-    on where it computes a ``cpu`` or ``paper`` result, whose runs last minutes to hours. The
-    numbers are the same; the programs skip JAX's persistent compilation cache (see
-    :func:`~.agents.base.make_train`), which costs a compilation per run, not per update."""
+    """Within it, each long run (:data:`LONG_RUN_STEPS`) of :func:`training_curves`,
+    :func:`learning_rate_sweep` and :func:`record_agent` shows a progress bar over its updates
+    on stderr; the registry turns it on where it computes a ``cpu`` or ``paper`` result. The
+    numbers are the same (see :func:`~.agents.base.make_train`)."""
     token = _PROGRESS.set(enabled)
     try:
         yield
@@ -42,15 +47,16 @@ def training_progress(enabled: bool = True) -> Iterator[None]:
 
 
 @contextmanager
-def updates_bar(desc: str, total: int) -> Iterator[Callable[[jax.Array], None] | None]:
-    """``on_update`` for :func:`~.agents.base.make_train`: a bar over ``total`` updates while
-    :func:`training_progress` is on, else None. Block on the run's outputs inside the block:
-    a jitted run returns before it is done."""
-    if not _PROGRESS.get():
+def updates_bar(desc: str, run: OnPolicyConfig, agents: int) -> Iterator[Callable[[jax.Array], None] | None]:
+    """``on_update`` for :func:`~.agents.base.make_train`: a bar over the updates of ``agents``
+    vmapped runs of ``run`` while :func:`training_progress` is on and they are long, else None.
+    Block on the run's outputs inside the block: a jitted run returns before it is done."""
+    if not _PROGRESS.get() or agents * run.num_updates * run.steps_per_update < LONG_RUN_STEPS:
         yield None
         return
     from tqdm import tqdm
 
+    total = run.num_updates
     with tqdm(total=total, desc=desc, unit="update", mininterval=2.0, file=sys.stderr) as bar:
         yield lambda index: bar.update(max(int(index) - bar.n, 0))
         bar.update(total - bar.n)
@@ -82,7 +88,8 @@ def training_curves(
     task = get_task(task_name)
     settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
     run_config = task.at(**settings)
-    with updates_bar(" ".join(map(str, [task_name, *labels.values()])), run_config.num_updates) as on_update:
+    desc = " ".join(map(str, [task_name, *labels.values()]))
+    with updates_bar(desc, run_config, len(keys)) as on_update:
 
         def run(phi, key, params):
             transformation = optimizer if meta_params is None else optimizer(phi)
@@ -110,7 +117,8 @@ def learning_rate_sweep(
     task = get_task(task_name)
     settings = {"total_timesteps": total_timesteps, **task.scaled(a2c_envs), **(overrides or {})}
     run_config = task.at(**settings)
-    with updates_bar(f"{task_name} {label(name)} at {len(rates)} rates", run_config.num_updates) as on_update:
+    desc = f"{task_name} {label(name)} at {len(rates)} rates"
+    with updates_bar(desc, run_config, len(rates) * len(keys)) as on_update:
 
         def returns(rate, key, params):
             optimizer = task.optimizer(name, run_config, learning_rate=rate)
@@ -150,7 +158,7 @@ def record_agent(
     agent = task.make_agent(
         task.optimizer(optimizer, task.at(**settings), learning_rate=task.learning_rate), **settings
     )
-    with updates_bar(f"{task_name} {label(optimizer)} (recording gradients)", agent.cfg.num_updates) as on_update:
+    with updates_bar(f"{task_name} {label(optimizer)} (recording gradients)", agent.cfg, len(keys)) as on_update:
         _, metrics = jax.block_until_ready(jax.jit(jax.vmap(make_train(agent, on_update)))(keys))
     returns = np.asarray(metrics["episode_return"])
     window = final_window(returns.shape[1])
