@@ -180,9 +180,10 @@ save_figure(fig, figures_dir, "open_authors_minatar")
 #   24). Adam's epsilon, which they do not publish, recovers a third of the gap at PureJaxRL's
 #   1e-5 (row 25); the rest is not found. Asterix's Adam anneals its rate to 0 over the run, as the authors' config
 #   does (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
-# - **Not yet run here**: the multi-task vector (a stored piece per game of about 1.5-2 hours
-#   on 2 cores; the `paper` config lists it, and the `cpu` config adds it once all four are
-#   stored).
+# - **Not yet in this figure**: the multi-task vector (a stored piece per game of about 1.5-2
+#   hours on 2 cores; the `paper` config lists it, and the `cpu` config adds it once all four are
+#   stored). Two are (README): Asterix at 1.55x (single-game OPEN 2.53x) and SpaceInvaders at
+#   0.89x (single-game 0.95x).
 
 # %%
 if scale == "cpu":
