@@ -157,29 +157,30 @@ save_figure(fig, figures_dir, "open_authors_minatar")
 #   paper.** The authors' single-game optimizers reach 2.53x the authors' Adam return on
 #   Asterix (38.1 against 15.0), 1.31x on Breakout and 1.03x on Freeway, every seed above 1
 #   (Asterix 2.33-2.70, Breakout 1.11-1.46, Freeway 1.01-1.05). Freeway's returns sit near the
-#   game's ceiling for every optimizer (Adam 0.97, RMSProp 0.93, Lion 0.94), so OPEN's margin
+#   game's ceiling for every optimizer (Adam 0.98, RMSProp 0.93, Lion 0.94), so OPEN's margin
 #   there is small, as in the paper, but its worst seed beats every other optimizer's best.
 # - **SpaceInvaders: above our Adam and RMSProp, level with Lion, below the authors' Adam.**
 #   OPEN ends at 0.95x the authors' Adam return (158 against 167; seeds 0.89-0.99): every seed
-#   above every seed of our Adam (0.78x, seeds 0.72-0.82) and RMSProp (0.75x), level with Lion
+#   above every seed of our Adam (0.84x, seeds 0.83-0.88) and RMSProp (0.75x), level with Lion
 #   (0.93x, seeds 0.88-0.97; Lion's swept best is its default rate). Against Adam trained by the
-#   same PPO, OPEN's lead is 1.22x; against the authors' number it is not reached, as our own
+#   same PPO, OPEN's lead is 1.12x; against the authors' number it is not reached, as our own
 #   Adam falls short of it (next point).
 # - **Over the four games** OPEN's IQM is 1.17 (95% stratified interval 1.10-1.24); our Adam at
-#   the authors' settings 0.89 (0.82-0.95); RMSProp and Lion at the best rates of their sweeps
+#   the authors' settings 0.91 (0.86-0.98); RMSProp and Lion at the best rates of their sweeps
 #   (2 seeds of 2e6 steps per rate; Asterix 3e-3 and 3e-4, Breakout 3e-3 and 1e-3, Freeway 1e-3
 #   and 3.3e-4, SpaceInvaders 2.1e-3 and 2.3e-4) 0.73 (0.68-0.80) and 0.75 (0.71-0.78).
-# - **Our inner loop trains as theirs on three games, not on SpaceInvaders.** Our PPO with the
-#   authors' Adam settings ends at 0.89x their Asterix return (13.3 against 15.0; seeds
-#   0.67-1.11), 0.85x on Breakout (43 against 50.1; seeds 0.46-1.18) and 0.97x on Freeway (60.3
-#   against 61.8; seeds 0.967-0.980): within our seeds' spread on Asterix and Breakout, 2.5%
-#   below theirs on Freeway, whose seeds barely differ. On SpaceInvaders it ends at 0.78x (130
-#   against 167), every seed below theirs; the window does not explain it (the last update's
-#   return is 132), the game's PPO settings match the authors' `configs.py`, and the older
-#   gymnax rules of SpaceInvaders they pinned are harder for our PPO, not easier (README, row
-#   24). Adam's epsilon, which they do not publish, recovers a third of the gap at PureJaxRL's
-#   1e-5 (row 25); the rest is not found. Asterix's Adam anneals its rate to 0 over the run, as the authors' config
-#   does (README, row 23); at a constant rate it ended at 0.71x, every seed below theirs.
+# - **Our inner loop trains as theirs on three games, short of it on SpaceInvaders.** Our PPO
+#   with the authors' Adam settings and PureJaxRL's epsilon 1e-5 (which their PPO follows; they
+#   publish no Adam loop; README, row 25) ends at 0.87x their Asterix return (13.1 against 15.0;
+#   seeds 0.75-1.10), 1.07x on Breakout (53.7 against 50.1; seeds 0.63-1.25) and 0.98x on
+#   Freeway (60.6 against 61.8; seeds 0.976-0.982): within our seeds' spread on Asterix and
+#   Breakout, 2% below theirs on Freeway, whose seeds barely differ. On SpaceInvaders it ends
+#   at 0.84x (141 against 167), every seed below theirs; the game's PPO settings match the
+#   authors' `configs.py`, and the older gymnax rules of SpaceInvaders they pinned are harder
+#   for our PPO, not easier (README, row 24). At optax's default epsilon 1e-8 our Adam ended at
+#   0.78x there and 0.86x on Breakout; the rest of the gap is not found. Asterix's Adam
+#   anneals its rate to 0 over the run, as the authors' config does (README, row 23); at a
+#   constant rate it ended at 0.71x, every seed below theirs.
 # - **Not yet in this figure**: the multi-task vector (a stored piece per game of about 1.5-2
 #   hours on 2 cores; the `paper` config lists it, and the `cpu` config adds it once all four are
 #   stored). Two are (README): Asterix at 1.55x (single-game OPEN 2.53x) and SpaceInvaders at
@@ -193,7 +194,7 @@ if scale == "cpu":
     # OPEN's lead over the best rival on each game: large on Asterix and Breakout, small on
     # Freeway, where every optimizer ends near the game's ceiling, none on SpaceInvaders, where
     # Lion is level with it (a game without a margin fails)
-    margins = pd.Series({"asterix": 0.3, "breakout": 0.3, "freeway": 0.03, "spaceinvaders": -0.05})
+    margins = pd.Series({"asterix": 0.3, "breakout": 0.2, "freeway": 0.03, "spaceinvaders": -0.05})
     assert (opens - rivals.max(axis=1) > margins.reindex(opens.index)).all(), by_game
     # every seed of every game above the authors' Adam, but on SpaceInvaders (0.89-0.99)
     assert (lows["OPEN (authors)"].drop("spaceinvaders") > 1).all(), lows
@@ -206,9 +207,8 @@ if scale == "cpu":
     assert low > 1, low
     for rival in ("Adam", "RMSProp", "Lion"):
         assert iqm.loc[rival, "high"] < low, iqm  # its interval wholly below OPEN's
-    # our inner loop near theirs on every game but SpaceInvaders, where our Adam falls short
-    assert our_adam["ratio"].drop("spaceinvaders").between(0.8, 1.25).all(), our_adam
-    assert 0.7 < our_adam.loc["spaceinvaders", "ratio"] < 0.8, our_adam
+    # our inner loop near theirs on every game (SpaceInvaders the lowest, 0.84)
+    assert our_adam["ratio"].between(0.8, 1.25).all(), our_adam
 
 # %% [markdown]
 # ## Gridworld, in and out of the meta-training distribution

@@ -206,13 +206,31 @@ def test_a_baselines_revision_stales_only_the_pieces_that_train_a_hand_designed_
     minatar = EXPERIMENTS["open_authors_minatar"].config("cpu")
     piece = lambda *names: task_revisions(minatar.replace(tasks=("asterix",), total_timesteps=(1,), optimizers=names))  # noqa: E731
     assert piece("open_authors") == ""  # the published optimizer's runs stay current
-    assert piece("adam") == piece("open_authors", "lion") == "asterix:baselines1"
-    assert task_revisions(minatar.replace(tasks=("breakout",), total_timesteps=(1,), optimizers=("adam",))) == ""
+    assert piece("open_authors", "lion") == "asterix:baselines1"
+    assert piece("adam") == "asterix:adam1,asterix:baselines1"  # Adam's own revision too (eps 1e-5)
+    assert task_revisions(minatar.replace(tasks=("breakout",), total_timesteps=(1,), optimizers=("rmsprop",))) == ""
     gridworld = EXPERIMENTS["open_authors_gridworld"].config("cpu")  # the task is its class's, not a field
     assert task_revisions(gridworld.replace(optimizers=("adam",))) == "gridworld:baselines1"
     assert task_revisions(gridworld.replace(optimizers=("open_authors",))) == ""
     # the gridworld ES experiment evaluates tuned Adam beside OPEN: its runs train a baseline
     assert task_revisions(EXPERIMENTS["open_es_gridworld"].config("cpu")) == "gridworld:baselines1"
+
+
+def test_an_adam_revision_stales_only_the_pieces_that_train_adam(monkeypatch):
+    import dataclasses
+
+    from l2o4rl.experiments import EXPERIMENTS
+    from l2o4rl.repro.registry import task_revisions
+    from l2o4rl.tasks import TASKS
+
+    monkeypatch.setitem(TASKS, "breakout", dataclasses.replace(TASKS["breakout"], adam_revision=1))
+    minatar = EXPERIMENTS["open_authors_minatar"].config("cpu")
+    piece = lambda *names: task_revisions(minatar.replace(tasks=("breakout",), total_timesteps=(1,), optimizers=names))  # noqa: E731
+    assert piece("adam") == piece("open_authors", "adam") == "breakout:adam1"
+    assert piece("rmsprop") == piece("lion") == piece("open_authors") == ""  # their runs stay current
+    assert task_revisions(EXPERIMENTS["minatar_adam"].config("cpu")) == "breakout:adam1"
+    # a config that lists no optimizers may train Adam (notebook 02 records Breakout's Adam gradients)
+    assert task_revisions(EXPERIMENTS["gradient_distribution"].config("cpu")) == "breakout:adam1"
 
 
 def test_an_experiment_says_whether_it_loads_or_computes_and_what_the_stored_run_took(tmp_path, capsys):

@@ -42,7 +42,8 @@ def test_annealed_tasks_follow_the_authors_configs_and_anneal_per_update():
 
 
 def test_tuned_settings_follow_the_papers():
-    assert get_task("breakout").learning_rate == 1e-2 and get_task("breakout").adam == {"b1": 0.9, "b2": 0.99}
+    assert get_task("breakout").learning_rate == 1e-2
+    assert get_task("breakout").adam == {"b1": 0.9, "b2": 0.99, "eps": 1e-5}  # PureJaxRL's eps (README row 25)
     assert get_task("gridworld").config.num_envs == 1024 and get_task("gridworld").config.num_steps == 20
     assert get_task("big_dense_long").config.torso == "conv" and get_task("small_dense_long").config.torso == "mlp"
     assert get_task("small_dense_long").config.gamma == 0.995 and get_task("small_dense_long").config.num_steps == 20

@@ -175,7 +175,8 @@ def task_revisions(cfg: Config) -> str:
     """``"task:revision,..."`` for the tasks ``cfg`` names (the names in its ``task``/``tasks``
     fields, any ``*_task``/``*_tasks`` field and its class's ``implicit_tasks``) whose
     :attr:`l2o4rl.tasks.Task.revision` is not 0, and ``"task:baselines<n>"`` for their
-    :attr:`~l2o4rl.tasks.Task.baseline_revision` where ``cfg`` trains a hand-designed optimizer;
+    :attr:`~l2o4rl.tasks.Task.baseline_revision` where ``cfg`` trains a hand-designed optimizer,
+    ``"task:adam<n>"`` for their :attr:`~l2o4rl.tasks.Task.adam_revision` where it trains Adam;
     "" when none has one."""
     values = cfg.to_dict()
     names: list[str] = list(getattr(cfg, "implicit_tasks", ()))  # a config class that trains one fixed task
@@ -187,9 +188,11 @@ def task_revisions(cfg: Config) -> str:
     # (e.g. a piece of a learned optimizer alone) keeps its results through a baselines' fix.
     lists = [values[key] for key in ("optimizers", "baselines") if key in values]
     trains_baselines = not lists or any(name in BASELINES for names in lists for name in names)
+    trains_adam = not lists or any("adam" in names for names in lists)
     tasks = [TASKS[n] for n in names if n in TASKS]
     revisions = {f"{t.name}:{t.revision}" for t in tasks if t.revision}
     revisions |= {f"{t.name}:baselines{t.baseline_revision}" for t in tasks if t.baseline_revision and trains_baselines}
+    revisions |= {f"{t.name}:adam{t.adam_revision}" for t in tasks if t.adam_revision and trains_adam}
     return ",".join(sorted(revisions))
 
 
