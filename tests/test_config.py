@@ -72,6 +72,19 @@ def test_key_is_stable_and_changes_with_any_value():
     assert len(keys) == 4
 
 
+@config
+class ToyConfigLater(ToyConfig):
+    """ToyConfig once a setting has been added to it."""
+
+    first: int = setting(0, ge=0, added_later=True)
+
+
+def test_a_setting_added_later_keeps_the_stored_keys_at_its_default_only():
+    ToyConfigLater.__name__ = "ToyConfig"  # the key hashes the class name: the same class, a later version
+    assert ToyConfigLater(lr=2e-3).key() == ToyConfig(lr=2e-3).key()
+    assert ToyConfigLater(lr=2e-3, first=1).key() not in {ToyConfig(lr=2e-3).key(), ToyConfigLater().key()}
+
+
 def test_scale_check():
     assert check_scale("cpu") == "cpu"
     with pytest.raises(ConfigError, match="unknown scale 'laptop'; valid choices: 'quick', 'cpu', 'paper'"):

@@ -71,6 +71,33 @@ def test_gridworld_pieces_train_every_optimizer_on_the_same_fresh_levels(tmp_pat
     assert records == {("open_authors",): {"gridworld_OPEN.npy": AUTHORS_OPEN["gridworld"]}, ("adam",): {}}
 
 
+def test_gridworld_pieces_of_a_few_agents_each_train_the_agents_of_the_whole_and_are_reused(monkeypatch):
+    experiment = experiments.get("open_authors_gridworld")
+    cfg = experiment.config("paper", seeds=5, piece_seeds=2, optimizers=("adam",))
+    pieces = experiment.pieces(cfg)
+    assert [(p["level_sets"], p["first_seed"], p["seeds"]) for p in pieces[:3]] == [(("rand_all",), 0, 2)] + [
+        (("rand_all",), 2, 2),
+        (("rand_all",), 4, 1),
+    ]
+    assert len(pieces) == len(open_authors.LEVEL_SETS) * 3
+    # A config of fewer agents stores its pieces under the same keys, so more agents reuse them.
+    fewer = experiment.pieces(cfg.replace(seeds=2))
+    assert cfg.replace(**fewer[0]).key() == cfg.replace(**pieces[0]).key()
+    # An ungrouped config keeps the keys it had before groups existed (its stored results).
+    whole = cfg.replace(piece_seeds=None)
+    assert whole.replace(**experiment.pieces(whole)[0]).key() == whole.replace(level_sets=("rand_all",)).key()
+
+    def agents_curves(task, transformation, keys, steps, /, *, overrides, env_params, meta_params=None, **labels):
+        # each agent's return stands for its key and its level's goal
+        values = np.asarray(jax.random.key_data(keys))[:, -1] + np.asarray(env_params.walls).sum(axis=(1, 2))
+        return pd.DataFrame({"seed": np.arange(len(keys)), "metric": "episode_return", "value": values, **labels})
+
+    monkeypatch.setattr(open_authors, "training_curves", agents_curves)
+    merged = pd.concat([experiment.compute(cfg.replace(**p), 0)[0]["curves"] for p in pieces[:3]])
+    (all_at_once,) = experiment.compute(whole.replace(level_sets=("rand_all",)), 0)[0].values()
+    pd.testing.assert_frame_equal(merged.reset_index(drop=True), all_at_once)
+
+
 def test_craftax_adam_trains_at_its_sweeps_best_rate_with_the_configs_network_and_envs(tmp_path, monkeypatch):
     experiment = experiments.get("open_authors_craftax")
     cfg = experiment.config("cpu")

@@ -170,6 +170,9 @@ def test_importing_the_package_changes_nothing_and_configure_jax_does_what_it_sa
     fresh = (
         "import l2o4rl, os\nl2o4rl.configure_jax()\nimport jax\n"
         "assert jax.device_count() == len(os.sched_getaffinity(0)), jax.devices()\n"
+        "import platform\n"
+        "capped = '--xla_cpu_max_isa=AVX2' in os.environ['XLA_FLAGS']\n"
+        "assert capped == (platform.machine().lower() in ('x86_64', 'amd64')), os.environ['XLA_FLAGS']\n"
     )
     subprocess.run([sys.executable, "-c", fresh], check=True, env=env)
 

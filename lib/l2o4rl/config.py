@@ -51,12 +51,15 @@ def setting(
     le: float | None = None,
     one_per: str | None = None,
     or_empty: bool = False,
+    added_later: bool = False,
     doc: str = "",
 ) -> Any:
     """A config field with a default and the constraints its value must meet.
 
     ``one_per="tasks"``: a tuple with one entry per entry of the ``tasks`` field (``or_empty``:
-    or no entries at all).
+    or no entries at all). ``added_later``: a field added to a class after results of it were
+    stored, whose default computes what they computed; at its default it stays out of the
+    results-store key (:meth:`Config.key`), so those results stay reachable.
     """
     meta = {
         "choices": None if choices is None else tuple(choices),
@@ -66,6 +69,7 @@ def setting(
         "le": le,
         "one_per": one_per,
         "or_empty": or_empty,
+        "added_later": added_later,
         "doc": doc,
     }
     return dataclasses.field(default=default, metadata=meta)
@@ -166,8 +170,12 @@ class Config:
         return type(self)(**{**self.to_dict(), **changes})
 
     def key(self) -> str:
-        """A short stable hash of the class name and every value (the results-store key)."""
-        payload = json.dumps({"class": type(self).__name__, "values": self.to_dict()}, sort_keys=True, default=str)
+        """A short stable hash of the class name and every value (the results-store key), but the
+        ``added_later`` fields at their defaults."""
+        later = [f for f in dataclasses.fields(self) if f.metadata.get("added_later")]
+        at_default = {f.name for f in later if getattr(self, f.name) == f.default}
+        values = {k: v for k, v in self.to_dict().items() if k not in at_default}
+        payload = json.dumps({"class": type(self).__name__, "values": values}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -62,8 +62,15 @@ def _jax_backends_started() -> bool:
     return xla_bridge.backends_are_initialized()
 
 
+# XLA compiles for the host's widest vector instructions, and AVX-512 sums floats in another
+# order than AVX2: on an AVX-512 host the stored results, computed on AVX2 hosts, reproduced only
+# to rounding (lr_sweep's Catch piece: 0.004 apart) until capped, then bit for bit.
+X86_MAX_ISA = "AVX2"
+
+
 def _set_xla_flags() -> None:
-    """One XLA host device per core (unless the user's XLA_FLAGS say otherwise).
+    """One XLA host device per core, and on x86 XLA's code capped at AVX2 (:data:`X86_MAX_ISA`),
+    unless the user's XLA_FLAGS say otherwise.
 
     Must happen before jax starts its backends (gymnax, and so most of this package, starts
     them on import); later, a warning says it changed nothing.
@@ -78,11 +85,15 @@ def _set_xla_flags() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cores}".strip()
+        flags = f"{flags} --xla_force_host_platform_device_count={cores}"
+    if platform.machine().lower() in ("x86_64", "amd64") and "xla_cpu_max_isa" not in flags:
+        flags = f"{flags} --xla_cpu_max_isa={X86_MAX_ISA}"
+    os.environ["XLA_FLAGS"] = flags.strip()
 
 
 def configure_jax() -> None:
-    """Enable the persistent compilation cache in ``$L2O4RL_CACHE_DIR`` (default ``.cache/jax``)."""
+    """Set XLA's flags (:func:`_set_xla_flags`) and enable the persistent compilation cache in
+    ``$L2O4RL_CACHE_DIR`` (default ``.cache/jax``)."""
     _set_xla_flags()
     import jax
 
@@ -122,6 +133,7 @@ def device_description() -> dict[str, Any]:
         "process_count": jax.process_count(),
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),  # e.g. the ISA cap, which float rounding depends on
         "machine": platform.machine(),
     }
 

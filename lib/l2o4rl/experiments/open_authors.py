@@ -173,18 +173,25 @@ class AuthorsGridworldConfig(Config):
     total_timesteps: int = setting(30_000_000, ge=1, doc="PPO budget of each agent (the paper's 3e7)")
     optimizers: tuple[str, ...] = setting(GRIDWORLD_OPTIMIZERS, each_in=GRIDWORLD_OPTIMIZERS)
     seeds: int = setting(16, ge=1, doc="agents per level set, each on a fresh level of its own")
+    first_seed: int = setting(0, ge=0, added_later=True, doc="index of the first agent (a piece's group of them)")
+    piece_seeds: int | None = setting(
+        None, ge=1, added_later=True, doc="agents per stored piece (None: all of a level set's in one)"
+    )
 
     def vectors(self) -> list[str]:
         return ["gridworld"] if "open_authors" in self.optimizers else []
 
 
-def level_set_agents(level_set: str, seeds: int, seed: int) -> tuple[jax.Array, object]:
-    """The agents' keys and levels of one level set: the same for every optimizer and every
-    piece, whichever other level sets a config names."""
+def level_set_agents(level_set: str, seeds: int, seed: int, first_seed: int = 0) -> tuple[jax.Array, object]:
+    """The keys and levels of agents ``first_seed, ..., first_seed + seeds - 1`` of one level set:
+    each agent the same for every optimizer and every piece, whichever other level sets a config
+    names and whichever group of agents holds it."""
     root = jax.random.fold_in(jax.random.key(seed), LEVEL_SETS.index(level_set))
     agent_root, level_root = jax.random.split(root)
-    levels = jax.vmap(GRIDWORLD_DISTRIBUTIONS[level_set])(jax.random.split(level_root, seeds))
-    return jax.random.split(agent_root, seeds), levels
+    # A split's i-th key does not depend on how many are drawn (JAX's partitionable threefry).
+    agents = slice(first_seed, first_seed + seeds)
+    levels = jax.vmap(GRIDWORLD_DISTRIBUTIONS[level_set])(jax.random.split(level_root, first_seed + seeds)[agents])
+    return jax.random.split(agent_root, first_seed + seeds)[agents], levels
 
 
 def authors_open_gridworld(cfg: AuthorsGridworldConfig, seed: int):
@@ -198,7 +205,7 @@ def authors_open_gridworld(cfg: AuthorsGridworldConfig, seed: int):
             trainers.append((task.optimizer(name, task.at(total_timesteps=cfg.total_timesteps)), None, label(name)))
     curves = []
     for level_set in cfg.level_sets:
-        keys, levels = level_set_agents(level_set, cfg.seeds, seed)
+        keys, levels = level_set_agents(level_set, cfg.seeds, seed, cfg.first_seed)
         for optimizer, meta_params, display in trainers:
             table = training_curves(
                 "gridworld",
@@ -211,8 +218,28 @@ def authors_open_gridworld(cfg: AuthorsGridworldConfig, seed: int):
                 optimizer=display,
                 level_set=level_set,
             )
-            curves.append(table[table["metric"] == "episode_return"])
+            table = table[table["metric"] == "episode_return"]
+            curves.append(table.assign(seed=table["seed"] + cfg.first_seed))  # the agent's index, not the piece's
     return {"curves": pd.concat(curves, ignore_index=True)}, {}
+
+
+def per_level_set_optimizer_and_agents(cfg: AuthorsGridworldConfig) -> list[dict]:
+    """One piece per (level set, optimizer, group of ``piece_seeds`` agents). A piece's config is
+    the same whichever config it came from (``piece_seeds`` is reset), so a config with more
+    agents reuses the pieces of one with fewer."""
+    size = cfg.piece_seeds or cfg.seeds
+    return [
+        {
+            "level_sets": (level_set,),
+            "optimizers": (name,),
+            "seeds": min(size, cfg.seeds - first),
+            "first_seed": cfg.first_seed + first,
+            "piece_seeds": None,
+        }
+        for level_set in cfg.level_sets
+        for name in cfg.optimizers
+        for first in range(0, cfg.seeds, size)
+    ]
 
 
 register(
@@ -223,15 +250,15 @@ register(
         configs={
             "quick": AuthorsGridworldConfig(level_sets=("rand_all", "maze"), total_timesteps=40_960, seeds=2),
             # A tenth of the paper's 3e7 steps (the authors' OPEN reached 0.97 in 2e6): a piece of 8
-            # agents took 3-10 minutes on 2 cores (OPEN 4-10, Adam 3-6.5; maze's 1,015 inputs the
-            # dearest), 70 minutes for all ten. At 3e7 a piece would take 30-100 minutes, about 12
-            # hours for the ten: within a CPU's reach, not yet run.
+            # agents took 4-18 minutes on 2 cores, 100 minutes for all ten. The paper's 3e7 with 8
+            # agents in pieces of 4 (`piece_seeds=4`: OPEN on rand_all about 30 minutes a piece alone,
+            # about 7 hours for the 20) is being stored piece by piece; this config moves there once all are.
             "cpu": AuthorsGridworldConfig(total_timesteps=3_000_000, seeds=8),
             "paper": AuthorsGridworldConfig(),
         },
         compute=authors_open_gridworld,
         inputs=checksums,
-        pieces=lambda cfg: [{"level_sets": (s,), "optimizers": (o,)} for s in cfg.level_sets for o in cfg.optimizers],
+        pieces=per_level_set_optimizer_and_agents,
         smoke=lambda cfg: {"total_timesteps": get_task("gridworld").config.steps_per_update},
         requires=missing_vectors,
     )
