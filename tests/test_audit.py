@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,8 @@ COMMITTED = ["random_baseline", "lr_sweep/171057e19f13e073", "optim4rl_paper_set
 # The stored results were computed on AVX2 hosts. configure_jax caps XLA's code at AVX2, which
 # makes an AVX-512 host reproduce the first two bit for bit; Optim4RL's evaluation still rounds
 # differently there (a kernel outside XLA's cap, not found yet): final returns 0.01 apart.
-AVX512 = os.path.exists("/proc/cpuinfo") and "avx512f" in open("/proc/cpuinfo").read()
+CPUINFO = Path("/proc/cpuinfo")
+AVX512 = CPUINFO.exists() and "avx512f" in CPUINFO.read_text()
 
 
 def test_committed_results_still_come_from_todays_code():

@@ -166,7 +166,7 @@ def _optim4rl_brax(
 
 # Every reproduction task ends the return at a time-out (bootstrap_truncation=False), as both
 # authors' codes do (gymnax 0.0.6's done, Brax's done); our own tasks (catch, cartpole, deepsea) bootstrap.
-
+#
 # Optim4RL's Brax PPO (brax.training's trainer): observations normalised, rewards only scaled
 # (reward_scale), element-wise clip 1, brax.training's default networks (policy 4 x 32, value
 # 5 x 256, swish), its ratio clip 0.3 and unclipped value loss.
