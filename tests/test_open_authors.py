@@ -1,5 +1,5 @@
 """The authors' published OPEN against tuned baselines at their budgets (experiments open_authors_minatar,
-open_authors_gridworld and open_authors_craftax)."""
+open_authors_ant, open_authors_gridworld and open_authors_craftax)."""
 
 import jax
 import numpy as np
@@ -7,6 +7,7 @@ import pandas as pd
 
 from l2o4rl import experiments
 from l2o4rl.experiments import open_authors
+from l2o4rl.optim.catalog import AUTHORS_LABEL
 from l2o4rl.optim.checkpoints import AUTHORS_OPEN
 from l2o4rl.tasks import get_task
 
@@ -131,3 +132,36 @@ def test_craftax_adam_trains_at_its_sweeps_best_rate_with_the_configs_network_an
     assert np.isclose(tables["rates"]["learning_rate"].item(), 2e-3)
     assert np.isclose(tables["curves"]["value"].item(), 2e-3, rtol=1e-4)  # eps 1e-5 shortens the step a little
     assert experiment.inputs(cfg, tmp_path)[1] == {"gridworld_OPEN.npy": AUTHORS_OPEN["gridworld"]}
+
+
+def test_ant_trains_its_own_vector_and_tuned_adam_on_the_configs_envs(tmp_path, monkeypatch):
+    experiment = experiments.get("open_authors_ant")
+    cfg = experiment.config("quick")
+    assert [p["optimizers"] for p in experiment.pieces(cfg)] == [("open_authors",), ("adam",)]
+    assert experiment.inputs(cfg, tmp_path)[1] == {"ant_OPEN.npy": AUTHORS_OPEN["ant"]}
+    # A MinAtar config without num_envs keeps the key its stored pieces have.
+    minatar = experiments.get("open_authors_minatar").config("cpu")
+    assert minatar.key() == minatar.replace(num_envs=None).key() != minatar.replace(num_envs=64).key()
+    calls, adam_steps = [], []
+
+    def recorded_curves(task, transformation, keys, steps, /, *, overrides, meta_params=None, **labels):
+        calls.append((task, labels["optimizer"], overrides, meta_params, steps, len(keys)))
+        if meta_params is None:  # Adam's first two steps along a unit gradient
+            params, state = {"w": np.zeros(1)}, transformation.init({"w": np.zeros(1)})
+            for _ in range(2):
+                step, state = transformation.update({"w": np.ones(1)}, state, params)
+                adam_steps.append(-float(step["w"][0]))
+        return pd.DataFrame({"task": [task], "metric": "episode_return", "value": 0.0, **labels})
+
+    monkeypatch.setattr(open_authors, "authors_open_optimizer", lambda name: (f"{name} optimizer", f"{name} vector"))
+    monkeypatch.setattr(open_authors, "training_curves", recorded_curves)
+    tables, _ = experiment.compute(cfg, 0)
+    envs = {"num_envs": 16}
+    assert calls == [
+        ("ant", AUTHORS_LABEL, envs, "ant vector", 4_800, 2),
+        ("ant", "Adam", envs, None, 4_800, 2),
+    ]
+    assert tables["rates"].to_dict("records") == [{"task": "ant", "optimizer": "Adam", "learning_rate": 3e-4}]
+    # the authors' 3e-4 with eps 1e-5 (a unit gradient's step is 3e-4 / (1 + 1e-5)), not annealed
+    first, second = adam_steps
+    assert np.isclose(first, 3e-4 / (1 + 1e-5), rtol=1e-7) and np.isclose(second, first, rtol=1e-7)

@@ -9,6 +9,7 @@ from .curves import (
     final_mean,
     final_values,
     final_window,
+    paired_gap_ci,
     summarise_curves,
     tidy_metrics,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "final_mean",
     "final_values",
     "final_window",
+    "paired_gap_ci",
     "summarise_curves",
     "tidy_metrics",
 ]

@@ -5,6 +5,8 @@ the project does not ship them) train fresh PPO agents on the four MinAtar games
 steps each, the paper's budget, against tuned Adam (the authors' settings) and RMSProp and
 Lion at the best rate of a learning-rate sweep stored beside them. Every (game, optimizer)
 is a stored piece of 40-100 minutes on 2 cores, so a run cut off loses one piece at most.
+``ant_OPEN.npy`` trains agents on Brax ant the same way (experiment ``open_authors_ant``), at
+a tenth of the paper's 5e7 steps on a CPU.
 
 ``gridworld_OPEN.npy`` trains agents on fresh levels of the distribution it was meta-trained
 on (``rand_all``) and of the out-of-support level sets, against Adam at the authors' tuned
@@ -37,9 +39,12 @@ SWEPT = ("rmsprop", "lion")  # the authors publish tuned Adam settings only
 OPTIMIZERS = (*AUTHORS_VECTORS, "adam", *SWEPT)
 
 
+ANT = "ant"  # OPEN's Brax task (SPEC 2.4), the one with a continuous actor
+
+
 @config
 class AuthorsOpenConfig(Config):
-    tasks: tuple[str, ...] = setting(MINATAR_TASKS, each_in=MINATAR_TASKS)
+    tasks: tuple[str, ...] = setting(MINATAR_TASKS, each_in=(*MINATAR_TASKS, ANT))
     total_timesteps: tuple[int, ...] = setting(
         (10_000_000,) * len(MINATAR_TASKS), one_per="tasks", doc="one budget per task"
     )
@@ -48,10 +53,17 @@ class AuthorsOpenConfig(Config):
     sweep_timesteps: int = setting(2_000_000, ge=1, doc="budget of each RMSProp / Lion learning-rate sweep run")
     lr_factors: tuple[float, ...] = setting(LR_FACTORS, doc="swept rates, as multiples of the default")
     sweep_seeds: int = setting(2, ge=1, doc="seeds per swept rate (not the evaluation seeds)")
+    num_envs: int | None = setting(
+        None, ge=1, added_later=True, doc="envs per agent (None: the task's); quick runs shrink ant's 2048"
+    )
 
     def vectors(self) -> list[str]:
         """The published vectors (keys of ``AUTHORS_OPEN``) this config trains with."""
         return sorted({vector_of(o, t) for o in self.optimizers if o in AUTHORS_VECTORS for t in self.tasks})
+
+    @property
+    def overrides(self) -> dict[str, int]:
+        return {} if self.num_envs is None else {"num_envs": self.num_envs}
 
 
 def vector_of(optimizer: str, task: str) -> str:
@@ -70,9 +82,10 @@ def checksums(
     return {}, {f"{name}_OPEN.npy": AUTHORS_OPEN[name] for name in cfg.vectors()}
 
 
-def authors_open_minatar(cfg: AuthorsOpenConfig, seed: int):
+def authors_open_training(cfg: AuthorsOpenConfig, seed: int):
     """Every (task, optimizer): ``cfg.seeds`` agents (vmapped; the same seeds for every
     optimizer), after a learning-rate sweep on other seeds for RMSProp and Lion."""
+    overrides = cfg.overrides
     keys = jax.random.split(jax.random.key(seed), cfg.seeds)
     sweep_keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 1), cfg.sweep_seeds)
     curves, sweeps, rates = [], [], []
@@ -81,15 +94,20 @@ def authors_open_minatar(cfg: AuthorsOpenConfig, seed: int):
             if name in AUTHORS_VECTORS:
                 optimizer, meta_params = authors_open_optimizer(vector_of(name, task))
                 display = AUTHORS_LABELS[name]
-                curves.append(training_curves(task, optimizer, keys, steps, meta_params=meta_params, optimizer=display))
+                curves.append(
+                    training_curves(
+                        task, optimizer, keys, steps, overrides=overrides, meta_params=meta_params, optimizer=display
+                    )
+                )
                 continue
             rate = get_task(task).baseline_learning_rate(name)  # Adam's: the authors' tuned one
             if name in SWEPT:
-                sweep, rate = swept_rate(task, name, cfg, sweep_keys)
+                sweep, rate = swept_rate(task, name, cfg, sweep_keys, overrides)
                 sweeps.append(sweep)
             rates.append({"task": task, "optimizer": label(name), "learning_rate": rate})
-            optimizer = get_task(task).optimizer(name, get_task(task).at(total_timesteps=steps), learning_rate=rate)
-            curves.append(training_curves(task, optimizer, keys, steps, optimizer=label(name)))
+            run = get_task(task).at(total_timesteps=steps, **overrides)
+            optimizer = get_task(task).optimizer(name, run, learning_rate=rate)
+            curves.append(training_curves(task, optimizer, keys, steps, overrides=overrides, optimizer=label(name)))
     curves = pd.concat(curves, ignore_index=True)
     # Returns only: the scores and figures use nothing else, and all six metrics of 1,220
     # updates x 4 seeds would store 1.6 MB per piece.
@@ -153,7 +171,40 @@ register(
             "cpu": AuthorsOpenConfig(),
             "paper": AuthorsOpenConfig(seeds=16, sweep_timesteps=10_000_000, sweep_seeds=3),
         },
-        compute=authors_open_minatar,
+        compute=authors_open_training,
+        inputs=checksums,
+        pieces=per_task_and_optimizer,
+        smoke=smoke,
+        requires=missing_vectors,
+    )
+)
+
+
+# The paper trains ant for 5e7 steps (2048 envs x 10 steps); on 2 cores an update of 4 agents takes
+# about 10.5 s (7 hours a run), so `cpu` stops at a tenth of that, a piece per optimizer of under an hour.
+ANT_OPTIMIZERS = ("open_authors", "adam")  # the multi-task vector was meta-trained on MinAtar only
+
+register(
+    Experiment(
+        name="open_authors_ant",
+        notebook="07_open_authors",
+        figures=("open_authors_ant",),
+        configs={
+            # 16 envs x 30 updates: exercises the code only (ant episodes that fall over end early)
+            "quick": AuthorsOpenConfig(
+                tasks=(ANT,), total_timesteps=(4_800,), optimizers=ANT_OPTIMIZERS, seeds=2, num_envs=16
+            ),
+            "cpu": AuthorsOpenConfig(tasks=(ANT,), total_timesteps=(5_000_000,), optimizers=ANT_OPTIMIZERS),
+            "paper": AuthorsOpenConfig(
+                tasks=(ANT,),
+                total_timesteps=(50_000_000,),
+                optimizers=(*ANT_OPTIMIZERS, *SWEPT),
+                seeds=16,
+                sweep_timesteps=10_000_000,
+                sweep_seeds=3,
+            ),
+        },
+        compute=authors_open_training,
         inputs=checksums,
         pieces=per_task_and_optimizer,
         smoke=smoke,
